@@ -1,0 +1,887 @@
+using System;
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+
+namespace IpcChannel.Transport.Linux;
+
+/// <summary>
+/// The wire format on one SOCK_SEQPACKET socket, and the code that sends and receives it.
+/// </summary>
+/// <remarks>
+/// <para>Every message is exactly one datagram on the channel's socket, so messages from many senders
+/// never interleave and a receive is never left with half a message:</para>
+/// <code>
+/// header (16 bytes, little-endian): u32 payloadLength | u32 channelCount | u32 regionCount | u16 flags | u16 magic 'IC'
+/// body: payload bytes, then one u32 length per shared-memory region (the region table)
+/// SCM_RIGHTS: channel fds, then region fds, then (flag BodyInMemfd) the body memfd
+/// </code>
+/// <para>A body that does not fit in <see cref="MaxDatagram"/> travels in a sealed memfd instead (the
+/// datagram is then the header alone), so a large send never waits for the reader and a try-receive never
+/// waits for the rest of a message. When a message has more descriptors than one control message can
+/// carry (253), the first 252 ride on the datagram with, last, one end of a fresh socketpair (flag
+/// SideChannel) on which the sender queued the rest, 253 per datagram, before sending the main datagram.</para>
+/// <para>Nothing read off the wire is trusted: lengths, counts, flags, descriptor counts, memfd sizes and
+/// seals are all checked, and any violation discards the message and closes every descriptor it carried.</para>
+/// </remarks>
+internal static unsafe class Frames
+{
+    /// <summary>Size of the frame header.</summary>
+    public const int HeaderSize = 16;
+
+    /// <summary>The largest datagram this transport sends or accepts (header included).</summary>
+    public const int MaxDatagram = 128 * 1024;
+
+    /// <summary>The largest inline body (payload plus region table).</summary>
+    public const int MaxInlineBody = MaxDatagram - HeaderSize;
+
+    /// <summary>The kernel's limit of descriptors in one SCM_RIGHTS message (SCM_MAX_FD).</summary>
+    public const int MaxFdsPerDatagram = 253;
+
+    /// <summary>Side-channel datagrams a message may use; bounded so the sender can queue them all unread.</summary>
+    public const int MaxSideDatagrams = 200;
+
+    /// <summary>The most descriptors (channels, regions and the body memfd) one message may carry.</summary>
+    public const int MaxFdsPerMessage = (MaxFdsPerDatagram - 1) + (MaxSideDatagrams * MaxFdsPerDatagram);
+
+    /// <summary>Room for one full SCM_RIGHTS control message.</summary>
+    public static readonly int ControlBufferSize = Interop.CMsgSpace(MaxFdsPerDatagram * sizeof(int));
+
+    private const ushort Magic = 0x4943; // "IC"
+    private const ushort FlagBodyInMemfd = 0x1;
+    private const ushort FlagSideChannel = 0x2;
+    private const ushort KnownFlags = FlagBodyInMemfd | FlagSideChannel;
+    private const int MaxControlBufferOnStack = 1100;
+
+    private static ReadOnlySpan<byte> MemfdName => "ipc-channel\0"u8;
+
+    // ------------------------------------------------------------------ send
+
+    /// <summary>Sends one message as one datagram (plus a memfd body or a side channel when needed).</summary>
+    /// <param name="socket">The sender's socket.</param>
+    /// <param name="payload">The payload.</param>
+    /// <param name="channels">Channel ends to transfer (must be this transport's).</param>
+    /// <param name="regions">Regions to transfer (must be this transport's).</param>
+    /// <param name="dontWait">Fail with EAGAIN instead of blocking when the socket buffer is full.</param>
+    /// <returns>0 when sent, <see cref="Interop.Errno.EAGAIN"/> when <paramref name="dontWait"/> and full.</returns>
+    public static int Send(
+        SafeFdHandle socket,
+        ReadOnlySpan<byte> payload,
+        ReadOnlySpan<TransportChannelEnd> channels,
+        ReadOnlySpan<TransportSharedMemory> regions,
+        bool dontWait)
+    {
+        int handleCount = channels.Length + regions.Length;
+        if (handleCount > MaxFdsPerMessage - 1)
+        {
+            throw new IpcException(
+                $"A message may carry at most {MaxFdsPerMessage - 1} channels and shared-memory regions; this one has {handleCount}. Nothing was sent.");
+        }
+
+        int tableLength = regions.Length * sizeof(uint);
+        long bodyLength = (long)payload.Length + tableLength;
+        bool inline = bodyLength <= MaxInlineBody;
+
+        Span<byte> header = stackalloc byte[HeaderSize];
+        Span<byte> table = tableLength <= 1024 ? stackalloc byte[tableLength] : new byte[tableLength];
+        for (int i = 0; i < regions.Length; i++)
+        {
+            BinaryPrimitives.WriteUInt32LittleEndian(table.Slice(i * 4), (uint)regions[i].Length);
+        }
+
+        int fdCapacity = handleCount + 1;
+        int[]? rentedFds = fdCapacity > MaxFdsPerDatagram ? ArrayPool<int>.Shared.Rent(fdCapacity) : null;
+        Span<int> fds = rentedFds is null ? stackalloc int[MaxFdsPerDatagram] : rentedFds;
+        int referenced = 0;
+        SafeFdHandle? body = null;
+        try
+        {
+            // Reference every handle first: a disposed one fails here, before anything is sent.
+            for (int i = 0; i < channels.Length; i++)
+            {
+                fds[referenced] = AddRef(OwnerOf(channels[i]));
+                referenced++;
+            }
+
+            for (int i = 0; i < regions.Length; i++)
+            {
+                fds[referenced] = AddRef(OwnerOf(regions[i]));
+                referenced++;
+            }
+
+            if (inline)
+            {
+                WriteHeader(header, payload.Length, channels.Length, regions.Length, 0);
+                int result = SendWithSideChannelIfNeeded(socket, header, payload, table, fds.Slice(0, handleCount), dontWait);
+                if (result is not (Interop.Errno.EMSGSIZE or Interop.Errno.ENOBUFS))
+                {
+                    return result;
+                }
+
+                // The socket's buffer is smaller than our inline limit: fall back to a memfd body.
+            }
+
+            body = CreateSealedMemfd(payload, table);
+            bool bodyReferenced = false;
+            body.DangerousAddRef(ref bodyReferenced);
+            try
+            {
+                fds[handleCount] = (int)body.DangerousGetHandle();
+                WriteHeader(header, payload.Length, channels.Length, regions.Length, FlagBodyInMemfd);
+                int result = SendWithSideChannelIfNeeded(socket, header, default, default, fds.Slice(0, handleCount + 1), dontWait);
+                if (result is Interop.Errno.EMSGSIZE or Interop.Errno.ENOBUFS)
+                {
+                    throw Errors.ForErrno(result, "sendmsg on an IPC channel");
+                }
+
+                return result;
+            }
+            finally
+            {
+                if (bodyReferenced)
+                {
+                    body.DangerousRelease();
+                }
+            }
+        }
+        finally
+        {
+            body?.Dispose();
+            int released = 0;
+            for (int i = 0; i < channels.Length && released < referenced; i++, released++)
+            {
+                OwnerOf(channels[i]).DangerousRelease();
+            }
+
+            for (int i = 0; i < regions.Length && released < referenced; i++, released++)
+            {
+                OwnerOf(regions[i]).DangerousRelease();
+            }
+
+            if (rentedFds is not null)
+            {
+                ArrayPool<int>.Shared.Return(rentedFds);
+            }
+        }
+    }
+
+    private static int SendWithSideChannelIfNeeded(
+        SafeFdHandle socket, ReadOnlySpan<byte> header, ReadOnlySpan<byte> payload, ReadOnlySpan<byte> table, Span<int> fds, bool dontWait)
+    {
+        int flags = Interop.MSG_NOSIGNAL | (dontWait ? Interop.MSG_DONTWAIT : 0);
+        if (fds.Length <= MaxFdsPerDatagram)
+        {
+            return SendDatagram(socket, header, payload, table, fds, flags);
+        }
+
+        // Too many descriptors for one control message: queue the rest on a private socketpair whose
+        // receiving end rides, last, with the main datagram.
+        (SafeFdHandle sideSend, SafeFdHandle sideReceive) = CreateSocketPair();
+        using (sideSend)
+        using (sideReceive)
+        {
+            Span<byte> chunkHeader = stackalloc byte[sizeof(int)];
+            Span<int> rest = fds.Slice(MaxFdsPerDatagram - 1);
+            while (!rest.IsEmpty)
+            {
+                int count = Math.Min(rest.Length, MaxFdsPerDatagram);
+                BinaryPrimitives.WriteInt32LittleEndian(chunkHeader, count);
+                int error = SendDatagram(sideSend, chunkHeader, default, default, rest.Slice(0, count), Interop.MSG_NOSIGNAL | Interop.MSG_DONTWAIT);
+                if (error != 0)
+                {
+                    throw Errors.ForErrno(error, "queueing descriptors on a side channel");
+                }
+
+                rest = rest.Slice(count);
+            }
+
+            Span<byte> mainHeader = stackalloc byte[HeaderSize];
+            header.CopyTo(mainHeader);
+            ushort headerFlags = BinaryPrimitives.ReadUInt16LittleEndian(mainHeader.Slice(12));
+            BinaryPrimitives.WriteUInt16LittleEndian(mainHeader.Slice(12), (ushort)(headerFlags | FlagSideChannel));
+
+            Span<int> first = stackalloc int[MaxFdsPerDatagram];
+            fds.Slice(0, MaxFdsPerDatagram - 1).CopyTo(first);
+            bool referenced = false;
+            sideReceive.DangerousAddRef(ref referenced);
+            try
+            {
+                first[MaxFdsPerDatagram - 1] = (int)sideReceive.DangerousGetHandle();
+                return SendDatagram(socket, mainHeader, payload, table, first, flags);
+            }
+            finally
+            {
+                if (referenced)
+                {
+                    sideReceive.DangerousRelease();
+                }
+            }
+        }
+    }
+
+    /// <summary>One sendmsg, retried on EINTR. Returns 0 or the errno for the caller to interpret.</summary>
+    private static int SendDatagram(
+        SafeFdHandle socket, ReadOnlySpan<byte> header, ReadOnlySpan<byte> payload, ReadOnlySpan<byte> table, ReadOnlySpan<int> fds, int flags)
+    {
+        Debug.Assert(fds.Length <= MaxFdsPerDatagram);
+        int controlLength = fds.IsEmpty ? 0 : Interop.CMsgSpace(fds.Length * sizeof(int));
+        byte* control = stackalloc byte[controlLength == 0 ? 1 : controlLength];
+        if (controlLength != 0)
+        {
+            new Span<byte>(control, controlLength).Clear();
+            var cmsg = (Interop.CMsgHdr*)control;
+            cmsg->cmsg_len = (nuint)Interop.CMsgLen(fds.Length * sizeof(int));
+            cmsg->cmsg_level = Interop.SOL_SOCKET;
+            cmsg->cmsg_type = Interop.SCM_RIGHTS;
+            fds.CopyTo(new Span<int>(control + Interop.CMsgAlign(sizeof(Interop.CMsgHdr)), fds.Length));
+        }
+
+        fixed (byte* h = header)
+        fixed (byte* p = payload)
+        fixed (byte* t = table)
+        {
+            Interop.IoVec* iov = stackalloc Interop.IoVec[3];
+            int iovCount = 0;
+            iov[iovCount++] = new Interop.IoVec { iov_base = h, iov_len = (nuint)header.Length };
+            if (!payload.IsEmpty)
+            {
+                iov[iovCount++] = new Interop.IoVec { iov_base = p, iov_len = (nuint)payload.Length };
+            }
+
+            if (!table.IsEmpty)
+            {
+                iov[iovCount++] = new Interop.IoVec { iov_base = t, iov_len = (nuint)table.Length };
+            }
+
+            Interop.MsgHdr msg = default;
+            msg.msg_iov = iov;
+            msg.msg_iovlen = (nuint)iovCount;
+            msg.msg_control = controlLength == 0 ? null : control;
+            msg.msg_controllen = (nuint)controlLength;
+            while (true)
+            {
+                nint sent = Interop.SendMsg(socket, &msg, flags);
+                if (sent >= 0)
+                {
+                    return 0;
+                }
+
+                int errno = Marshal.GetLastPInvokeError();
+                if (errno != Interop.Errno.EINTR)
+                {
+                    return errno;
+                }
+            }
+        }
+    }
+
+    private static void WriteHeader(Span<byte> header, int payloadLength, int channels, int regions, ushort flags)
+    {
+        BinaryPrimitives.WriteUInt32LittleEndian(header, (uint)payloadLength);
+        BinaryPrimitives.WriteUInt32LittleEndian(header.Slice(4), (uint)channels);
+        BinaryPrimitives.WriteUInt32LittleEndian(header.Slice(8), (uint)regions);
+        BinaryPrimitives.WriteUInt16LittleEndian(header.Slice(12), flags);
+        BinaryPrimitives.WriteUInt16LittleEndian(header.Slice(14), Magic);
+    }
+
+    private static int AddRef(SafeFdHandle handle)
+    {
+        bool added = false;
+        handle.DangerousAddRef(ref added);
+        return (int)handle.DangerousGetHandle();
+    }
+
+    private static SafeFdHandle OwnerOf(TransportChannelEnd end) => end switch
+    {
+        LinuxSender s => s.Handle,
+        LinuxReceiver r => r.Handle,
+        _ => throw new ArgumentException($"A {end.GetType().Name} cannot travel over the Linux transport.", nameof(end)),
+    };
+
+    private static SafeFdHandle OwnerOf(TransportSharedMemory region) => region is LinuxSharedMemory m
+        ? m.Handle
+        : throw new ArgumentException($"A {region.GetType().Name} cannot travel over the Linux transport.", nameof(region));
+
+    // ------------------------------------------------------------------ memfd
+
+    /// <summary>Creates a memfd holding <paramref name="first"/> then <paramref name="second"/>, sealed against any change.</summary>
+    /// <param name="first">The first part of the contents.</param>
+    /// <param name="second">The second part.</param>
+    /// <returns>The sealed memfd.</returns>
+    public static SafeFdHandle CreateSealedMemfd(ReadOnlySpan<byte> first, ReadOnlySpan<byte> second)
+    {
+        SafeFdHandle memfd = CreateMemfd((long)first.Length + second.Length);
+        try
+        {
+            PWriteAll(memfd, first, 0);
+            PWriteAll(memfd, second, first.Length);
+            Seal(memfd);
+            return memfd;
+        }
+        catch
+        {
+            memfd.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Creates an unsealed memfd of <paramref name="length"/> zero bytes.</summary>
+    /// <param name="length">Its size.</param>
+    /// <returns>The memfd.</returns>
+    public static SafeFdHandle CreateMemfd(long length)
+    {
+        var memfd = new SafeFdHandle();
+        fixed (byte* name = MemfdName)
+        {
+            int fd = Interop.MemfdCreate(name, Interop.MFD_CLOEXEC | Interop.MFD_ALLOW_SEALING);
+            if (fd < 0)
+            {
+                throw Errors.Last("memfd_create");
+            }
+
+            memfd.SetFd(fd);
+        }
+
+        if (length > 0 && Interop.FTruncate(memfd, length) != 0)
+        {
+            IpcException error = Errors.Last("ftruncate of a memfd");
+            memfd.Dispose();
+            throw error;
+        }
+
+        return memfd;
+    }
+
+    /// <summary>Seals a memfd against writes, growth, shrinking and further sealing.</summary>
+    /// <param name="memfd">The memfd; it must have no writable shared mapping.</param>
+    public static void Seal(SafeFdHandle memfd)
+    {
+        if (Interop.Fcntl(memfd, Interop.F_ADD_SEALS, Interop.F_SEAL_SHRINK | Interop.F_SEAL_GROW | Interop.F_SEAL_WRITE | Interop.F_SEAL_SEAL) != 0)
+        {
+            throw Errors.Last("sealing a memfd");
+        }
+    }
+
+    /// <summary>Checks that a received memfd is sealed against change and returns its size.</summary>
+    /// <param name="memfd">The received descriptor.</param>
+    /// <param name="what">What it is, for the error message.</param>
+    /// <returns>Its size in bytes.</returns>
+    public static long CheckSealedSize(SafeFdHandle memfd, string what)
+    {
+        int seals = Interop.Fcntl(memfd, Interop.F_GET_SEALS, 0);
+        const int Required = Interop.F_SEAL_SHRINK | Interop.F_SEAL_GROW | Interop.F_SEAL_WRITE;
+        if (seals < 0 || (seals & Required) != Required)
+        {
+            throw Malformed($"the {what} is not a memfd sealed against writing, growing and shrinking");
+        }
+
+        long size = Interop.LSeek(memfd, 0, Interop.SEEK_END);
+        if (size < 0)
+        {
+            throw Errors.Last($"measuring the {what}");
+        }
+
+        return size;
+    }
+
+    private static void PWriteAll(SafeFdHandle fd, ReadOnlySpan<byte> data, long offset)
+    {
+        fixed (byte* start = data)
+        {
+            int done = 0;
+            while (done < data.Length)
+            {
+                nint written = Interop.PWrite(fd, start + done, (nuint)(data.Length - done), offset + done);
+                if (written < 0)
+                {
+                    int errno = Marshal.GetLastPInvokeError();
+                    if (errno == Interop.Errno.EINTR)
+                    {
+                        continue;
+                    }
+
+                    throw Errors.ForErrno(errno, "writing a memfd");
+                }
+
+                done += (int)written;
+            }
+        }
+    }
+
+    private static void PReadExactly(SafeFdHandle fd, Span<byte> destination, long offset, string what)
+    {
+        fixed (byte* start = destination)
+        {
+            int done = 0;
+            while (done < destination.Length)
+            {
+                nint read = Interop.PRead(fd, start + done, (nuint)(destination.Length - done), offset + done);
+                if (read < 0)
+                {
+                    int errno = Marshal.GetLastPInvokeError();
+                    if (errno == Interop.Errno.EINTR)
+                    {
+                        continue;
+                    }
+
+                    throw Errors.ForErrno(errno, $"reading the {what}");
+                }
+
+                if (read == 0)
+                {
+                    throw Malformed($"the {what} ended early");
+                }
+
+                done += (int)read;
+            }
+        }
+    }
+
+    /// <summary>Creates a connected SOCK_SEQPACKET pair, close-on-exec.</summary>
+    /// <returns>The two ends.</returns>
+    public static (SafeFdHandle First, SafeFdHandle Second) CreateSocketPair()
+    {
+        var first = new SafeFdHandle();
+        var second = new SafeFdHandle();
+        int* fds = stackalloc int[2];
+        if (Interop.SocketPair(Interop.AF_UNIX, Interop.SOCK_SEQPACKET | Interop.SOCK_CLOEXEC, 0, fds) != 0)
+        {
+            IpcException error = Errors.Last("socketpair(AF_UNIX, SOCK_SEQPACKET)");
+            first.Dispose();
+            second.Dispose();
+            throw error;
+        }
+
+        first.SetFd(fds[0]);
+        second.SetFd(fds[1]);
+        return (first, second);
+    }
+
+    // ------------------------------------------------------------------ receive
+
+    /// <summary>Receives one message, appending its payload to <paramref name="destination"/>.</summary>
+    /// <param name="socket">The receiver's socket.</param>
+    /// <param name="destination">Gets the payload (only once the whole message checked out).</param>
+    /// <param name="sizeHint">The previous payload size, used to ask <paramref name="destination"/> for room; updated.</param>
+    /// <param name="maxMessageSize">Declared payload sizes above this are refused.</param>
+    /// <param name="dontWait">Return <see cref="ReceiveStatus.Empty"/> instead of blocking.</param>
+    /// <param name="handles">The message's handles, or <see langword="null"/>.</param>
+    /// <returns>The status.</returns>
+    public static ReceiveStatus Receive(
+        SafeFdHandle socket, IBufferWriter<byte> destination, ref int sizeHint, int maxMessageSize, bool dontWait, out ReceivedHandles? handles)
+    {
+        handles = null;
+        Span<byte> first = destination.GetSpan(Math.Clamp(sizeHint, 1, MaxInlineBody));
+        if (first.Length > MaxInlineBody)
+        {
+            first = first.Slice(0, MaxInlineBody);
+        }
+
+        byte[]? spill = first.Length < MaxInlineBody ? ArrayPool<byte>.Shared.Rent(MaxInlineBody - first.Length) : null;
+        int spillLength = spill is null ? 0 : MaxInlineBody - first.Length;
+        Span<byte> header = stackalloc byte[HeaderSize];
+        byte* control = stackalloc byte[ControlBufferSize];
+        List<SafeFdHandle>? fds = null;
+        try
+        {
+            nint received;
+            int messageFlags;
+            fixed (byte* h = header)
+            fixed (byte* f = first)
+            fixed (byte* s = spill)
+            {
+                Interop.IoVec* iov = stackalloc Interop.IoVec[3];
+                iov[0] = new Interop.IoVec { iov_base = h, iov_len = HeaderSize };
+                iov[1] = new Interop.IoVec { iov_base = f, iov_len = (nuint)first.Length };
+                iov[2] = new Interop.IoVec { iov_base = s, iov_len = (nuint)spillLength };
+                Interop.MsgHdr msg = default;
+                msg.msg_iov = iov;
+                msg.msg_iovlen = spill is null ? 2u : 3u;
+                msg.msg_control = control;
+                msg.msg_controllen = (nuint)ControlBufferSize;
+                int flags = Interop.MSG_CMSG_CLOEXEC | (dontWait ? Interop.MSG_DONTWAIT : 0);
+                while (true)
+                {
+                    received = Interop.RecvMsg(socket, &msg, flags);
+                    if (received >= 0)
+                    {
+                        break;
+                    }
+
+                    int errno = Marshal.GetLastPInvokeError();
+                    if (errno == Interop.Errno.EINTR)
+                    {
+                        continue;
+                    }
+
+                    if (errno == Interop.Errno.EAGAIN)
+                    {
+                        return ReceiveStatus.Empty;
+                    }
+
+                    throw Errors.ForErrno(errno, "recvmsg on an IPC channel");
+                }
+
+                messageFlags = msg.msg_flags;
+
+                // Take ownership of every descriptor before looking at anything else.
+                fds = ExtractFds(&msg);
+            }
+
+            if (received == 0 && fds is null && (messageFlags & Interop.MSG_TRUNC) == 0)
+            {
+                // End of file, or a zero-length datagram (which no IpcChannel sender produces).
+                if (PeekIsEndOfFile(socket))
+                {
+                    return ReceiveStatus.Closed;
+                }
+
+                throw Malformed("an empty datagram");
+            }
+
+            ReceiveStatus status = Complete(
+                header, first, spill.AsSpan(0, spillLength), (int)received, messageFlags, fds, destination, maxMessageSize, out handles, out int payloadLength);
+            fds = null; // ownership moved into handles (or closed)
+            sizeHint = payloadLength;
+            return status;
+        }
+        finally
+        {
+            if (fds is not null)
+            {
+                foreach (SafeFdHandle fd in fds)
+                {
+                    fd.Dispose();
+                }
+            }
+
+            if (spill is not null)
+            {
+                ArrayPool<byte>.Shared.Return(spill);
+            }
+        }
+    }
+
+    /// <summary>Validates one received datagram, gathers its handles and appends its payload.</summary>
+    private static ReceiveStatus Complete(
+        ReadOnlySpan<byte> header,
+        Span<byte> first,
+        ReadOnlySpan<byte> spill,
+        int received,
+        int messageFlags,
+        List<SafeFdHandle>? fds,
+        IBufferWriter<byte> destination,
+        int maxMessageSize,
+        out ReceivedHandles? handles,
+        out int payloadLength)
+    {
+        handles = null;
+        payloadLength = 0;
+        var regions = new List<TransportSharedMemory>();
+        bool success = false;
+        try
+        {
+            if ((messageFlags & Interop.MSG_CTRUNC) != 0)
+            {
+                throw Malformed("it carried more descriptors than fit in one control message (MSG_CTRUNC)");
+            }
+
+            if ((messageFlags & Interop.MSG_TRUNC) != 0)
+            {
+                throw Malformed($"its datagram was larger than {MaxDatagram} bytes (MSG_TRUNC)");
+            }
+
+            if (received < HeaderSize)
+            {
+                throw Malformed($"its datagram has {received} bytes, fewer than the {HeaderSize}-byte header");
+            }
+
+            uint declaredPayload = BinaryPrimitives.ReadUInt32LittleEndian(header);
+            uint channelCount = BinaryPrimitives.ReadUInt32LittleEndian(header.Slice(4));
+            uint regionCount = BinaryPrimitives.ReadUInt32LittleEndian(header.Slice(8));
+            ushort flags = BinaryPrimitives.ReadUInt16LittleEndian(header.Slice(12));
+            ushort magic = BinaryPrimitives.ReadUInt16LittleEndian(header.Slice(14));
+            if (magic != Magic || (flags & ~KnownFlags) != 0)
+            {
+                throw Malformed("its header is not an IpcChannel frame header");
+            }
+
+            if (declaredPayload > (uint)maxMessageSize)
+            {
+                throw Malformed($"it declares {declaredPayload} bytes, more than this receiver's limit of {maxMessageSize}");
+            }
+
+            bool bodyInMemfd = (flags & FlagBodyInMemfd) != 0;
+            bool sideChannel = (flags & FlagSideChannel) != 0;
+            ulong expectedFds = (ulong)channelCount + regionCount + (bodyInMemfd ? 1u : 0u);
+            if (expectedFds > MaxFdsPerMessage)
+            {
+                throw Malformed($"it declares {expectedFds} descriptors, more than {MaxFdsPerMessage}");
+            }
+
+            int n = (int)declaredPayload;
+            int c = (int)channelCount;
+            int r = (int)regionCount;
+            long tableLength = (long)r * sizeof(uint);
+            int arrived = fds?.Count ?? 0;
+            if (sideChannel)
+            {
+                if (arrived != MaxFdsPerDatagram || expectedFds <= MaxFdsPerDatagram - 1)
+                {
+                    throw Malformed($"it announces a side channel but carried {arrived} descriptors for {expectedFds}");
+                }
+
+                SafeFdHandle side = fds![MaxFdsPerDatagram - 1];
+                fds.RemoveAt(MaxFdsPerDatagram - 1);
+                using (side)
+                {
+                    ReadSideChannel(side, fds, (int)expectedFds);
+                }
+            }
+            else if ((ulong)arrived != expectedFds)
+            {
+                throw Malformed($"it declares {expectedFds} descriptors but carried {arrived}");
+            }
+
+            // The region table: from the inline body or from the body memfd.
+            Span<int> regionLengths = r <= 256 ? stackalloc int[r] : new int[r];
+            SafeFdHandle? bodyFd = bodyInMemfd ? fds![c + r] : null;
+            int inlineLength = received - HeaderSize;
+            if (bodyFd is null)
+            {
+                if (inlineLength != n + tableLength)
+                {
+                    throw Malformed($"its body has {inlineLength} bytes where the header says {n + tableLength}");
+                }
+
+                Span<byte> tableBytes = stackalloc byte[sizeof(uint)];
+                for (int i = 0; i < r; i++)
+                {
+                    int offset = n + (i * sizeof(uint));
+                    for (int b = 0; b < sizeof(uint); b++)
+                    {
+                        int at = offset + b;
+                        tableBytes[b] = at < first.Length ? first[at] : spill[at - first.Length];
+                    }
+
+                    regionLengths[i] = CheckedLength(BinaryPrimitives.ReadUInt32LittleEndian(tableBytes));
+                }
+            }
+            else
+            {
+                if (inlineLength != 0)
+                {
+                    throw Malformed("its body is in a memfd but its datagram carries body bytes too");
+                }
+
+                long size = CheckSealedSize(bodyFd, "message body");
+                if (size != n + tableLength)
+                {
+                    throw Malformed($"its body memfd has {size} bytes where the header says {n + tableLength}");
+                }
+
+                if (r > 0)
+                {
+                    byte[] tableBytes = new byte[tableLength];
+                    PReadExactly(bodyFd, tableBytes, n, "message body");
+                    for (int i = 0; i < r; i++)
+                    {
+                        regionLengths[i] = CheckedLength(BinaryPrimitives.ReadUInt32LittleEndian(tableBytes.AsSpan(i * sizeof(uint))));
+                    }
+                }
+            }
+
+            for (int i = 0; i < r; i++)
+            {
+                regions.Add(LinuxSharedMemory.FromReceived(fds![c + i], regionLengths[i]));
+                fds[c + i] = null!; // now owned by the region
+            }
+
+            // Everything checked out: hand over the payload.
+            if (bodyFd is null)
+            {
+                if (n <= first.Length)
+                {
+                    destination.Advance(n);
+                }
+                else
+                {
+                    destination.Advance(first.Length);
+                    destination.Write(spill.Slice(0, n - first.Length));
+                }
+            }
+            else
+            {
+                long offset = 0;
+                while (offset < n)
+                {
+                    int chunk = (int)Math.Min(n - offset, 1 << 30);
+                    Span<byte> target = destination.GetSpan(chunk).Slice(0, chunk);
+                    PReadExactly(bodyFd, target, offset, "message body");
+                    destination.Advance(chunk);
+                    offset += chunk;
+                }
+
+                bodyFd.Dispose();
+            }
+
+            if (c + r > 0)
+            {
+                var channels = new List<TransportReceivedChannel>(c);
+                for (int i = 0; i < c; i++)
+                {
+                    channels.Add(new LinuxReceivedChannel(fds![i]));
+                }
+
+                handles = new ReceivedHandles(channels, regions);
+            }
+
+            payloadLength = n;
+            success = true;
+            return ReceiveStatus.Message;
+        }
+        finally
+        {
+            if (!success)
+            {
+                foreach (TransportSharedMemory region in regions)
+                {
+                    region.Dispose();
+                }
+
+                if (fds is not null)
+                {
+                    foreach (SafeFdHandle fd in fds)
+                    {
+                        fd?.Dispose();
+                    }
+                }
+            }
+        }
+    }
+
+    private static int CheckedLength(uint length) => length <= int.MaxValue
+        ? (int)length
+        : throw Malformed($"it declares a shared-memory region of {length} bytes");
+
+    /// <summary>Reads the descriptors queued on a message's side channel until <paramref name="expected"/> are held.</summary>
+    private static void ReadSideChannel(SafeFdHandle side, List<SafeFdHandle> fds, int expected)
+    {
+        byte* control = stackalloc byte[ControlBufferSize];
+        int* count = stackalloc int[1];
+        while (fds.Count < expected)
+        {
+            Interop.IoVec iov = new() { iov_base = (byte*)count, iov_len = sizeof(int) };
+            Interop.MsgHdr msg = default;
+            msg.msg_iov = &iov;
+            msg.msg_iovlen = 1;
+            msg.msg_control = control;
+            msg.msg_controllen = (nuint)ControlBufferSize;
+            nint received = Interop.RecvMsg(side, &msg, Interop.MSG_CMSG_CLOEXEC | Interop.MSG_DONTWAIT);
+            if (received < 0)
+            {
+                int errno = Marshal.GetLastPInvokeError();
+                if (errno == Interop.Errno.EINTR)
+                {
+                    continue;
+                }
+
+                throw errno == Interop.Errno.EAGAIN
+                    ? Malformed($"its side channel held {fds.Count} of {expected} descriptors")
+                    : Errors.ForErrno(errno, "recvmsg on a side channel");
+            }
+
+            List<SafeFdHandle>? chunk = ExtractFds(&msg);
+            if (chunk is not null)
+            {
+                fds.AddRange(chunk);
+            }
+
+            if (received == 0 || chunk is null || (msg.msg_flags & (Interop.MSG_CTRUNC | Interop.MSG_TRUNC)) != 0 || *count != chunk.Count)
+            {
+                throw Malformed("its side channel is malformed");
+            }
+        }
+
+        if (fds.Count != expected)
+        {
+            throw Malformed($"its side channel carried {fds.Count} descriptors for {expected}");
+        }
+    }
+
+    private static List<SafeFdHandle>? ExtractFds(Interop.MsgHdr* msg)
+    {
+        List<SafeFdHandle>? fds = null;
+        if (msg->msg_controllen < (nuint)sizeof(Interop.CMsgHdr))
+        {
+            return null;
+        }
+
+        byte* position = (byte*)msg->msg_control;
+        byte* end = position + msg->msg_controllen;
+        while (position + sizeof(Interop.CMsgHdr) <= end)
+        {
+            var cmsg = (Interop.CMsgHdr*)position;
+            if (cmsg->cmsg_len < (nuint)sizeof(Interop.CMsgHdr) || position + cmsg->cmsg_len > end)
+            {
+                break;
+            }
+
+            if (cmsg->cmsg_level == Interop.SOL_SOCKET && cmsg->cmsg_type == Interop.SCM_RIGHTS)
+            {
+                int dataOffset = Interop.CMsgAlign(sizeof(Interop.CMsgHdr));
+                int count = ((int)cmsg->cmsg_len - dataOffset) / sizeof(int);
+                int* data = (int*)(position + dataOffset);
+                fds ??= new List<SafeFdHandle>(count);
+                for (int i = 0; i < count; i++)
+                {
+                    fds.Add(new SafeFdHandle(data[i]));
+                }
+            }
+
+            position += Interop.CMsgAlign((int)cmsg->cmsg_len);
+        }
+
+        return fds;
+    }
+
+    private static bool PeekIsEndOfFile(SafeFdHandle socket)
+    {
+        byte probe;
+        Interop.IoVec iov = new() { iov_base = &probe, iov_len = 1 };
+        byte* control = stackalloc byte[ControlBufferSize];
+        Interop.MsgHdr msg = default;
+        msg.msg_iov = &iov;
+        msg.msg_iovlen = 1;
+        msg.msg_control = control;
+        msg.msg_controllen = (nuint)ControlBufferSize;
+        while (true)
+        {
+            // MSG_PEEK with MSG_CMSG_CLOEXEC: peeked descriptors are installed, so close any we get.
+            nint received = Interop.RecvMsg(socket, &msg, Interop.MSG_PEEK | Interop.MSG_DONTWAIT | Interop.MSG_CMSG_CLOEXEC);
+            List<SafeFdHandle>? peeked = received >= 0 ? ExtractFds(&msg) : null;
+            if (peeked is not null)
+            {
+                foreach (SafeFdHandle fd in peeked)
+                {
+                    fd.Dispose();
+                }
+            }
+
+            if (received >= 0)
+            {
+                return received == 0 && peeked is null;
+            }
+
+            int errno = Marshal.GetLastPInvokeError();
+            if (errno != Interop.Errno.EINTR)
+            {
+                return false;
+            }
+        }
+    }
+
+    private static IpcSerializationException Malformed(string what) => Errors.Malformed(what);
+}

@@ -1,0 +1,394 @@
+using System;
+using System.Diagnostics;
+using System.IO;
+using System.Runtime.InteropServices;
+using System.Text;
+using System.Threading;
+using System.Threading.Tasks;
+
+namespace IpcChannel.Transport.Linux;
+
+/// <summary>
+/// A listening SOCK_SEQPACKET socket bound at <c>&lt;dir&gt;/s</c>, where <c>dir</c> is a fresh private
+/// directory (mode 0700) under <c>$XDG_RUNTIME_DIR</c> or the temp directory. The socket's path is the name.
+/// </summary>
+internal sealed class LinuxServer : TransportServer
+{
+    private const int Backlog = 64;
+    private const string SocketFileName = "s";
+
+    private readonly bool _oneShot;
+    private readonly string _directory;
+    private readonly string _path;
+    private readonly object _gate = new();
+    private SafeFdHandle? _listener;
+    private EpollEngine.Registration? _registration;
+    private bool _accepted;
+
+    private LinuxServer(bool oneShot, string directory, SafeFdHandle listener)
+    {
+        _oneShot = oneShot;
+        _directory = directory;
+        _path = Path.Combine(directory, SocketFileName);
+        _listener = listener;
+    }
+
+    /// <inheritdoc/>
+    public override string Name => _path;
+
+    /// <summary>The private directory holding the socket.</summary>
+    public string Directory => _directory;
+
+    /// <summary>Creates the directory, binds and listens.</summary>
+    /// <param name="oneShot">Whether the server accepts a single client.</param>
+    /// <returns>The server.</returns>
+    public static unsafe LinuxServer Create(bool oneShot)
+    {
+        string directory = CreatePrivateDirectory();
+        var listener = new SafeFdHandle();
+        try
+        {
+            int fd = Interop.Socket(Interop.AF_UNIX, Interop.SOCK_SEQPACKET | Interop.SOCK_CLOEXEC | Interop.SOCK_NONBLOCK, 0);
+            if (fd < 0)
+            {
+                throw Errors.Last("socket(AF_UNIX, SOCK_SEQPACKET)");
+            }
+
+            listener.SetFd(fd);
+            string path = Path.Combine(directory, SocketFileName);
+            Span<byte> address = stackalloc byte[Interop.SockaddrUnSize];
+            int length = FillAddress(address, path);
+            fixed (byte* a = address)
+            {
+                if (Interop.Bind(listener, a, (uint)length) != 0)
+                {
+                    throw Errors.Last($"bind to '{path}'");
+                }
+            }
+
+            if (Interop.Listen(listener, Backlog) != 0)
+            {
+                throw Errors.Last("listen");
+            }
+
+            return new LinuxServer(oneShot, directory, listener);
+        }
+        catch
+        {
+            listener.Dispose();
+            RemoveDirectory(directory);
+            throw;
+        }
+    }
+
+    /// <inheritdoc/>
+    public override (TransportReceiver Receiver, PeerCredentials Peer)? Accept(TimeSpan timeout)
+    {
+        int milliseconds = Errors.ToPollTimeout(timeout);
+        long deadline = milliseconds < 0 ? long.MaxValue : Stopwatch.GetTimestamp() + (long)(milliseconds * (Stopwatch.Frequency / 1000.0));
+        while (true)
+        {
+            (TransportReceiver, PeerCredentials)? client = TryAcceptOne();
+            if (client is not null)
+            {
+                return client;
+            }
+
+            int remaining = -1;
+            if (milliseconds >= 0)
+            {
+                long ticks = deadline - Stopwatch.GetTimestamp();
+                if (ticks <= 0)
+                {
+                    return null;
+                }
+
+                remaining = (int)Math.Ceiling(ticks * 1000.0 / Stopwatch.Frequency);
+            }
+
+            WaitForClient(remaining);
+        }
+    }
+
+    /// <inheritdoc/>
+    public override async ValueTask<(TransportReceiver Receiver, PeerCredentials Peer)> AcceptAsync(CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            (TransportReceiver, PeerCredentials)? client = TryAcceptOne();
+            if (client is not null)
+            {
+                return client.Value;
+            }
+
+            EpollEngine.Registration registration;
+            lock (_gate)
+            {
+                SafeFdHandle listener = ListenerOrThrow();
+                registration = _registration ??= EpollEngine.Instance.Register(listener);
+            }
+
+            await registration.WaitAsync(Interop.EPOLLIN, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Accepts one pending client that passes the filter, or returns null when none is pending.</summary>
+    private unsafe (TransportReceiver, PeerCredentials)? TryAcceptOne()
+    {
+        while (true)
+        {
+            SafeFdHandle client = new();
+            lock (_gate)
+            {
+                SafeFdHandle listener = ListenerOrThrow();
+                int fd = Interop.Accept4(listener, null, null, Interop.SOCK_CLOEXEC);
+                if (fd < 0)
+                {
+                    int errno = Marshal.GetLastPInvokeError();
+                    client.Dispose();
+                    if (errno is Interop.Errno.EINTR or Interop.Errno.ECONNRESET or 103 /* ECONNABORTED */)
+                    {
+                        continue;
+                    }
+
+                    if (errno == Interop.Errno.EAGAIN)
+                    {
+                        return null;
+                    }
+
+                    throw Errors.ForErrno(errno, "accept4 on an IPC server");
+                }
+
+                client.SetFd(fd);
+            }
+
+            PeerCredentials peer;
+            try
+            {
+                peer = ReadPeerCredentials(client);
+            }
+            catch
+            {
+                client.Dispose();
+                throw;
+            }
+
+            Func<PeerCredentials, bool>? filter = Filter;
+            bool admitted;
+            try
+            {
+                admitted = filter is null || filter(peer);
+            }
+            catch
+            {
+                client.Dispose();
+                throw;
+            }
+
+            if (!admitted)
+            {
+                // Refused before a byte of it was read; its sends now fail.
+                client.Dispose();
+                continue;
+            }
+
+            if (_oneShot)
+            {
+                lock (_gate)
+                {
+                    _accepted = true;
+                    CloseListener();
+                }
+            }
+
+            return (new LinuxReceiver(client), peer);
+        }
+    }
+
+    private SafeFdHandle ListenerOrThrow()
+    {
+        if (_listener is not null)
+        {
+            return _listener;
+        }
+
+        if (_accepted)
+        {
+            throw new InvalidOperationException("This one-shot server has already accepted its client.");
+        }
+
+        throw new ObjectDisposedException(nameof(LinuxServer));
+    }
+
+    private unsafe void WaitForClient(int milliseconds)
+    {
+        SafeFdHandle listener;
+        lock (_gate)
+        {
+            listener = ListenerOrThrow();
+        }
+
+        bool referenced = false;
+        listener.DangerousAddRef(ref referenced);
+        try
+        {
+            Interop.PollFd pollFd = new() { fd = (int)listener.DangerousGetHandle(), events = Interop.POLLIN };
+            while (Interop.Poll(&pollFd, 1, milliseconds) < 0)
+            {
+                int errno = Marshal.GetLastPInvokeError();
+                if (errno != Interop.Errno.EINTR)
+                {
+                    throw Errors.ForErrno(errno, "poll on an IPC server");
+                }
+            }
+        }
+        finally
+        {
+            if (referenced)
+            {
+                listener.DangerousRelease();
+            }
+        }
+    }
+
+    /// <summary>Reads SO_PEERCRED of a connected socket.</summary>
+    /// <param name="socket">The socket.</param>
+    /// <returns>The peer's credentials at connect time.</returns>
+    public static unsafe PeerCredentials ReadPeerCredentials(SafeFdHandle socket)
+    {
+        Interop.UCred credentials;
+        uint length = (uint)sizeof(Interop.UCred);
+        if (Interop.GetSockOpt(socket, Interop.SOL_SOCKET, Interop.SO_PEERCRED, &credentials, &length) != 0)
+        {
+            throw Errors.Last("getsockopt(SO_PEERCRED)");
+        }
+
+        return new PeerCredentials(credentials.pid, credentials.uid, credentials.gid);
+    }
+
+    /// <summary>Connects to the server at <paramref name="name"/>.</summary>
+    /// <param name="name">The server's name (its socket path).</param>
+    /// <returns>The connected socket.</returns>
+    public static unsafe SafeFdHandle Connect(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        Span<byte> address = stackalloc byte[Interop.SockaddrUnSize];
+        int length = FillAddress(address, name);
+        var socket = new SafeFdHandle();
+        int fd = Interop.Socket(Interop.AF_UNIX, Interop.SOCK_SEQPACKET | Interop.SOCK_CLOEXEC, 0);
+        if (fd < 0)
+        {
+            IpcException error = Errors.Last("socket(AF_UNIX, SOCK_SEQPACKET)");
+            socket.Dispose();
+            throw error;
+        }
+
+        socket.SetFd(fd);
+        fixed (byte* a = address)
+        {
+            while (Interop.Connect(socket, a, (uint)length) != 0)
+            {
+                int errno = Marshal.GetLastPInvokeError();
+                if (errno == Interop.Errno.EINTR)
+                {
+                    continue;
+                }
+
+                socket.Dispose();
+                throw errno switch
+                {
+                    Interop.Errno.ENOENT => new IpcException($"There is no IPC server named '{name}' (ENOENT): it never existed, was disposed, or was a one-shot server that already accepted its client.", errno),
+                    Interop.Errno.ECONNREFUSED => new IpcException($"The IPC server '{name}' refused the connection (ECONNREFUSED): it is no longer listening.", errno),
+                    Interop.Errno.EACCES => new IpcException($"Permission denied connecting to the IPC server '{name}' (EACCES): its directory belongs to another user.", errno),
+                    Interop.Errno.EPROTOTYPE => new IpcException($"'{name}' is not an IPC server socket (EPROTOTYPE).", errno),
+                    _ => Errors.ForErrno(errno, $"connect to the IPC server '{name}'"),
+                };
+            }
+        }
+
+        return socket;
+    }
+
+    private static int FillAddress(Span<byte> address, string path)
+    {
+        address.Clear();
+        int byteCount = Encoding.UTF8.GetByteCount(path);
+        if (path.Length == 0 || path.Contains('\0', StringComparison.Ordinal))
+        {
+            throw new ArgumentException("An IPC server name must be a non-empty socket path.", nameof(path));
+        }
+
+        if (byteCount > Interop.SunPathLength - 1)
+        {
+            throw new ArgumentException($"The IPC server name '{path}' is {byteCount} bytes long; a socket path holds at most {Interop.SunPathLength - 1}.", nameof(path));
+        }
+
+        address[0] = Interop.AF_UNIX;
+        Encoding.UTF8.GetBytes(path, address.Slice(2));
+        return 2 + byteCount + 1;
+    }
+
+    /// <summary>Makes a fresh 0700 directory whose socket path fits <c>sun_path</c>.</summary>
+    private static unsafe string CreatePrivateDirectory()
+    {
+        string? runtime = Environment.GetEnvironmentVariable("XDG_RUNTIME_DIR");
+        string[] candidates = string.IsNullOrEmpty(runtime) || !System.IO.Directory.Exists(runtime)
+            ? [Path.GetTempPath(), "/tmp"]
+            : [runtime, Path.GetTempPath(), "/tmp"];
+        IpcException? last = null;
+        foreach (string baseDirectory in candidates)
+        {
+            string template = Path.Combine(baseDirectory, "ipc-XXXXXX");
+            if (Encoding.UTF8.GetByteCount(Path.Combine(template, SocketFileName)) > Interop.SunPathLength - 1)
+            {
+                continue;
+            }
+
+            byte[] bytes = new byte[Encoding.UTF8.GetByteCount(template) + 1];
+            Encoding.UTF8.GetBytes(template, bytes);
+            fixed (byte* t = bytes)
+            {
+                if (Interop.MkDTemp(t) != null)
+                {
+                    return Encoding.UTF8.GetString(bytes, 0, bytes.Length - 1);
+                }
+            }
+
+            last = Errors.Last($"mkdtemp in '{baseDirectory}'");
+        }
+
+        throw last ?? new IpcException("No directory is available whose socket path fits in 107 bytes; set XDG_RUNTIME_DIR or TMPDIR to a shorter path.");
+    }
+
+    private static void RemoveDirectory(string directory)
+    {
+        // Best effort: both may already be gone; a failure leaves an empty private directory behind.
+        _ = Interop.Unlink(Path.Combine(directory, SocketFileName));
+        _ = Interop.RmDir(directory);
+    }
+
+    private void CloseListener()
+    {
+        Debug.Assert(Monitor.IsEntered(_gate));
+        if (_listener is null)
+        {
+            return;
+        }
+
+        _registration?.Dispose();
+        _registration = null;
+        RemoveDirectory(_directory);
+        _listener.Dispose();
+        _listener = null;
+    }
+
+    /// <inheritdoc/>
+    public override void Dispose()
+    {
+        lock (_gate)
+        {
+            CloseListener();
+        }
+    }
+}
