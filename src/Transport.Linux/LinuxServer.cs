@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Diagnostics;
 using System.IO;
 using System.Runtime.InteropServices;
@@ -21,16 +22,35 @@ internal sealed class LinuxServer : TransportServer
     private readonly string _directory;
     private readonly string _path;
     private readonly object _gate = new();
+    private const int MaxPendingClients = 256;
+    private const ulong ListenerId = 0;
+    private const int ECONNABORTED = 103;
+
+    /// <summary>Admitted clients that have not yet sent anything, by id.</summary>
+    private readonly Dictionary<ulong, (SafeFdHandle Socket, PeerCredentials Peer)> _clients = new();
+
     private SafeFdHandle? _listener;
+
+    /// <summary>An epoll set of the listener and the pending clients: readable when either needs attention.</summary>
+    private SafeFdHandle? _pending;
+
     private EpollEngine.Registration? _registration;
+    private ulong _nextClientId = 1;
     private bool _accepted;
 
-    private LinuxServer(bool oneShot, string directory, SafeFdHandle listener)
+    private unsafe LinuxServer(bool oneShot, string directory, SafeFdHandle listener, SafeFdHandle pending)
     {
         _oneShot = oneShot;
         _directory = directory;
         _path = Path.Combine(directory, SocketFileName);
         _listener = listener;
+        _pending = pending;
+    }
+
+    /// <summary>Removes the socket file and directory if the server was never disposed.</summary>
+    ~LinuxServer()
+    {
+        RemoveDirectory(_directory);
     }
 
     /// <inheritdoc/>
@@ -46,6 +66,7 @@ internal sealed class LinuxServer : TransportServer
     {
         string directory = CreatePrivateDirectory();
         var listener = new SafeFdHandle();
+        var pending = new SafeFdHandle();
         try
         {
             int fd = Interop.Socket(Interop.AF_UNIX, Interop.SOCK_SEQPACKET | Interop.SOCK_CLOEXEC | Interop.SOCK_NONBLOCK, 0);
@@ -71,11 +92,26 @@ internal sealed class LinuxServer : TransportServer
                 throw Errors.Last("listen");
             }
 
-            return new LinuxServer(oneShot, directory, listener);
+            int epoll = Interop.EpollCreate1(Interop.EPOLL_CLOEXEC);
+            if (epoll < 0)
+            {
+                throw Errors.Last("epoll_create1");
+            }
+
+            pending.SetFd(epoll);
+            byte* ev = stackalloc byte[Interop.EpollEventSize];
+            Interop.WriteEpollEvent(ev, Interop.EPOLLIN, ListenerId);
+            if (Interop.EpollCtl(pending, Interop.EPOLL_CTL_ADD, listener, ev) != 0)
+            {
+                throw Errors.Last("epoll_ctl on an IPC server");
+            }
+
+            return new LinuxServer(oneShot, directory, listener, pending);
         }
         catch
         {
             listener.Dispose();
+            pending.Dispose();
             RemoveDirectory(directory);
             throw;
         }
@@ -125,84 +161,111 @@ internal sealed class LinuxServer : TransportServer
             EpollEngine.Registration registration;
             lock (_gate)
             {
-                SafeFdHandle listener = ListenerOrThrow();
-                registration = _registration ??= EpollEngine.Instance.Register(listener);
+                ListenerOrThrow();
+                registration = _registration ??= EpollEngine.Instance.Register(_pending!);
             }
 
             await registration.WaitAsync(Interop.EPOLLIN, cancellationToken).ConfigureAwait(false);
         }
     }
 
-    /// <summary>Accepts one pending client that passes the filter, or returns null when none is pending.</summary>
+    /// <summary>
+    /// Accepts every connection waiting in the backlog (filtering each before a byte of it is read), then
+    /// returns one admitted client whose socket is readable (it sent its first message, or hung up), or null.
+    /// </summary>
     private unsafe (TransportReceiver, PeerCredentials)? TryAcceptOne()
     {
-        while (true)
+        lock (_gate)
         {
-            SafeFdHandle client = new();
-            lock (_gate)
+            SafeFdHandle listener = ListenerOrThrow();
+            AcceptBacklog(listener);
+            byte* events = stackalloc byte[16 * Interop.EpollEventSize];
+            int count;
+            while ((count = Interop.EpollWait(_pending!, events, 16, 0)) < 0)
             {
-                SafeFdHandle listener = ListenerOrThrow();
-                int fd = Interop.Accept4(listener, null, null, Interop.SOCK_CLOEXEC);
-                if (fd < 0)
+                int errno = Marshal.GetLastPInvokeError();
+                if (errno != Interop.Errno.EINTR)
                 {
-                    int errno = Marshal.GetLastPInvokeError();
-                    client.Dispose();
-                    if (errno is Interop.Errno.EINTR or Interop.Errno.ECONNRESET or 103 /* ECONNABORTED */)
-                    {
-                        continue;
-                    }
+                    throw Errors.ForErrno(errno, "epoll_wait on an IPC server");
+                }
+            }
 
-                    if (errno == Interop.Errno.EAGAIN)
-                    {
-                        return null;
-                    }
-
-                    throw Errors.ForErrno(errno, "accept4 on an IPC server");
+            for (int i = 0; i < count; i++)
+            {
+                (_, ulong id) = Interop.ReadEpollEvent(events, i);
+                if (id == ListenerId || !_clients.Remove(id, out (SafeFdHandle Socket, PeerCredentials Peer) client))
+                {
+                    continue;
                 }
 
-                client.SetFd(fd);
-            }
-
-            PeerCredentials peer;
-            try
-            {
-                peer = ReadPeerCredentials(client);
-            }
-            catch
-            {
-                client.Dispose();
-                throw;
-            }
-
-            Func<PeerCredentials, bool>? filter = Filter;
-            bool admitted;
-            try
-            {
-                admitted = filter is null || filter(peer);
-            }
-            catch
-            {
-                client.Dispose();
-                throw;
-            }
-
-            if (!admitted)
-            {
-                // Refused before a byte of it was read; its sends now fail.
-                client.Dispose();
-                continue;
-            }
-
-            if (_oneShot)
-            {
-                lock (_gate)
+                _ = Interop.EpollCtl(_pending!, Interop.EPOLL_CTL_DEL, client.Socket, null);
+                if (_oneShot)
                 {
                     _accepted = true;
                     CloseListener();
                 }
+
+                return (new LinuxReceiver(client.Socket), client.Peer);
             }
 
-            return (new LinuxReceiver(client), peer);
+            return null;
+        }
+    }
+
+    private unsafe void AcceptBacklog(SafeFdHandle listener)
+    {
+        Debug.Assert(Monitor.IsEntered(_gate));
+        byte* ev = stackalloc byte[Interop.EpollEventSize];
+        while (_clients.Count < MaxPendingClients)
+        {
+            SafeFdHandle client = new();
+            int fd = Interop.Accept4(listener, null, null, Interop.SOCK_CLOEXEC);
+            if (fd < 0)
+            {
+                int errno = Marshal.GetLastPInvokeError();
+                client.Dispose();
+                if (errno is Interop.Errno.EINTR or Interop.Errno.ECONNRESET or ECONNABORTED)
+                {
+                    continue;
+                }
+
+                if (errno == Interop.Errno.EAGAIN)
+                {
+                    return;
+                }
+
+                throw Errors.ForErrno(errno, "accept4 on an IPC server");
+            }
+
+            client.SetFd(fd);
+            bool admitted = false;
+            try
+            {
+                PeerCredentials peer = ReadPeerCredentials(client);
+                Func<PeerCredentials, bool>? filter = Filter;
+                if (filter is not null && !filter(peer))
+                {
+                    // Refused before a byte of it was read; its sends now fail.
+                    continue;
+                }
+
+                ulong id = _nextClientId++;
+                Interop.WriteEpollEvent(ev, Interop.EPOLLIN | Interop.EPOLLRDHUP, id);
+                if (Interop.EpollCtl(_pending!, Interop.EPOLL_CTL_ADD, client, ev) != 0)
+                {
+                    throw Errors.Last("epoll_ctl on an IPC server");
+                }
+
+                _clients.Add(id, (client, peer));
+                admitted = true;
+            }
+            finally
+            {
+                if (!admitted)
+                {
+                    client.Dispose();
+                }
+            }
         }
     }
 
@@ -226,7 +289,8 @@ internal sealed class LinuxServer : TransportServer
         SafeFdHandle listener;
         lock (_gate)
         {
-            listener = ListenerOrThrow();
+            ListenerOrThrow();
+            listener = _pending!;
         }
 
         bool referenced = false;
@@ -381,6 +445,15 @@ internal sealed class LinuxServer : TransportServer
         RemoveDirectory(_directory);
         _listener.Dispose();
         _listener = null;
+        foreach ((SafeFdHandle socket, _) in _clients.Values)
+        {
+            socket.Dispose();
+        }
+
+        _clients.Clear();
+        _pending?.Dispose();
+        _pending = null;
+        GC.SuppressFinalize(this);
     }
 
     /// <inheritdoc/>

@@ -14,6 +14,12 @@ internal readonly record struct PeerCredentials(int Pid, uint Uid, uint Gid);
 /// A listening server with a name that other processes pass to <see cref="IpcTransport.Connect"/>. Each
 /// accepted client becomes a receiver of the messages that client sends.
 /// </summary>
+/// <remarks>
+/// Accept returns a client only once it has something to read (its first message, or its hang-up), so a
+/// client that connects and stays silent never blocks the server from accepting the next one. Filtered-out
+/// clients are closed before anything of theirs is read. A one-shot server returns one client, then stops
+/// listening, removes its name and closes every other pending client.
+/// </remarks>
 internal abstract class TransportServer : IDisposable
 {
     /// <summary>The name clients connect with (opaque; a socket path on Linux).</summary>

@@ -1,0 +1,30 @@
+using System;
+
+namespace IpcChannel;
+
+/// <summary>Creates IPC channels.</summary>
+public static class Ipc
+{
+    /// <summary>Creates a typed channel; either end can be sent to another process inside a message.</summary>
+    /// <typeparam name="T">The message type (a public record or class; contractless MessagePack by default).</typeparam>
+    /// <param name="options">Serialization options; <see cref="IpcSerializerOptions.Default"/> when null.</param>
+    /// <returns>The sender and the receiver.</returns>
+    /// <exception cref="IpcException">The OS refused (for example, out of file descriptors).</exception>
+    /// <exception cref="PlatformNotSupportedException">The OS has no IpcChannel transport.</exception>
+    public static (IpcSender<T> Sender, IpcReceiver<T> Receiver) Channel<T>(IpcSerializerOptions? options = null)
+    {
+        options ??= IpcSerializerOptions.Default;
+        (Transport.TransportSender sender, Transport.TransportReceiver receiver) = IpcTransports.Current.CreateChannel();
+        return (new IpcSender<T>(sender, options), new IpcReceiver<T>(receiver, options));
+    }
+
+    /// <summary>Creates a raw bytes channel.</summary>
+    /// <returns>The sender and the receiver.</returns>
+    /// <exception cref="IpcException">The OS refused.</exception>
+    /// <exception cref="PlatformNotSupportedException">The OS has no IpcChannel transport.</exception>
+    public static (IpcBytesSender Sender, IpcBytesReceiver Receiver) BytesChannel()
+    {
+        (Transport.TransportSender sender, Transport.TransportReceiver receiver) = IpcTransports.Current.CreateChannel();
+        return (new IpcBytesSender(sender), new IpcBytesReceiver(receiver, IpcSerializerOptions.Default));
+    }
+}
