@@ -46,13 +46,9 @@ internal sealed unsafe class MachDispatcher
             throw error;
         }
 
+        // Darwin creates every kqueue close-on-exec and close-on-fork (UF_EXCLOSE | UF_FORKCLOSE in XNU's
+        // kqueue_internal), so no fcntl is needed; fcntl is variadic and cannot be P/Invoked safely on arm64 anyway.
         _kqueue.SetFd(fd);
-        if (Interop.Fcntl(_kqueue, Interop.F_SETFD, Interop.FD_CLOEXEC) != 0)
-        {
-            IpcException error = Errors.LastErrno("fcntl(F_SETFD, FD_CLOEXEC) on the kqueue");
-            _kqueue.Dispose();
-            throw error;
-        }
 
         var thread = new Thread(Loop) { IsBackground = true, Name = "IpcChannel Mach dispatcher" };
         thread.UnsafeStart();
