@@ -1,6 +1,7 @@
 using System;
 using IpcChannel.Transport;
 using IpcChannel.Transport.Linux;
+using IpcChannel.Transport.MacOS;
 
 namespace IpcChannel;
 
@@ -18,6 +19,11 @@ internal static class IpcTransports
         if (OperatingSystem.IsLinux())
         {
             return LinuxTransport.Instance;
+        }
+
+        if (OperatingSystem.IsMacOS())
+        {
+            return MacTransport.Instance;
         }
 
         throw new PlatformNotSupportedException(
