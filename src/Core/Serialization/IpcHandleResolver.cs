@@ -4,7 +4,10 @@ using MessagePack.Formatters;
 
 namespace IpcChannel.Serialization;
 
-/// <summary>Resolves the formatters of every IpcChannel type that can travel inside a message.</summary>
+/// <summary>
+/// Resolves the formatters of every IpcChannel type that can travel inside a message, and a faster
+/// <c>byte[]</c> formatter (blobs are the common large payload).
+/// </summary>
 internal sealed class IpcHandleResolver : IFormatterResolver
 {
     /// <summary>The resolver (stateless).</summary>
@@ -24,6 +27,11 @@ internal sealed class IpcHandleResolver : IFormatterResolver
 
     private static object? Create(Type type)
     {
+        if (type == typeof(byte[]))
+        {
+            return ByteArrayFormatter.Instance;
+        }
+
         if (type == typeof(IpcBytesSender))
         {
             return new IpcBytesSenderFormatter();
