@@ -211,6 +211,31 @@ public class HostileInputTests
     }
 
     [Fact]
+    public void Receive_ZeroLengthDatagramsAroundMessageThenPeerCloses_MessageThenStickyClose()
+    {
+        FdLeakCheck leaks = FdLeakCheck.Start();
+        (TransportSender tx, TransportReceiver rx) = T.CreateChannel();
+        using (rx)
+        {
+            RawPeer.Send(tx.Fd(), []);
+            tx.Send("between"u8);
+            RawPeer.Send(tx.Fd(), []);
+            RawPeer.Send(tx.Fd(), []);
+            tx.Dispose();
+
+            var buffer = new ArrayBufferWriter<byte>();
+            Assert.Throws<IpcSerializationException>(() => rx.Receive(ReceiveBound, buffer, out _));
+            Assert.Equal("between"u8.ToArray(), rx.ReceiveBytes());
+
+            // Behind a peer that is gone, trailing zero-length datagrams carry nothing: the channel is closed.
+            rx.AssertClosed();
+            rx.AssertClosed();
+        }
+
+        leaks.AssertNoLeak();
+    }
+
+    [Fact]
     public void Receive_HostileBurstInterleavedWithMessages_EveryMessageArrivesInOrder()
     {
         FdLeakCheck leaks = FdLeakCheck.Start();
