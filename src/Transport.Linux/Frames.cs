@@ -788,9 +788,15 @@ internal static unsafe class Frames
                     continue;
                 }
 
-                throw errno == Interop.Errno.EAGAIN
-                    ? Malformed($"its side channel held {fds.Count} of {expected} descriptors")
-                    : Errors.ForErrno(errno, "recvmsg on a side channel");
+                // The side channel is a descriptor the peer chose: apart from a local shortage of memory, a
+                // failure to read it (ENOTSOCK, ENOTCONN, EINVAL, ...) means the frame lied, not that this
+                // channel broke (ENOTCONN must not surface as a disconnection of the channel itself).
+                throw errno switch
+                {
+                    Interop.Errno.EAGAIN => Malformed($"its side channel held {fds.Count} of {expected} descriptors"),
+                    Interop.Errno.ENOMEM or Interop.Errno.ENOBUFS => Errors.ForErrno(errno, "recvmsg on a side channel"),
+                    _ => Malformed($"its side channel cannot be read ({Errors.Name(errno)})"),
+                };
             }
 
             List<SafeFdHandle>? chunk = ExtractFds(&msg);

@@ -68,6 +68,8 @@ public class HostileInputTests
         ["side channel chunk without descriptors"] = s => SideChannel(s, declared: 300, chunks: [(0, 0), (48, 48)]),
         ["side channel that is not a socket"] = s => WithMemfd(new byte[1], Sealed, m => WithFds(1, fds =>
             RawPeer.Send(s, RawPeer.Concat(RawPeer.Header(3, channels: 300, flags: Side), new byte[3]), [.. Enumerable.Repeat(fds[0], 252), m]))),
+        ["side channel that is an unconnected socket"] = s => WithUnconnectedSocket(u => WithFds(1, fds =>
+            RawPeer.Send(s, RawPeer.Concat(RawPeer.Header(3, channels: 300, flags: Side), new byte[3]), [.. Enumerable.Repeat(fds[0], 252), u]))),
         ["datagram larger than the receive buffer (MSG_TRUNC)"] = s => RawPeer.Send(s, RawPeer.Concat(RawPeer.Header(150_000), new byte[150_000])),
     };
 
@@ -365,6 +367,13 @@ public class HostileInputTests
                 b.Dispose();
             }
         }
+    }
+
+    private static void WithUnconnectedSocket(Action<SafeFdHandle> use)
+    {
+        using var socket = new SafeFdHandle(Interop.Socket(Interop.AF_UNIX, Interop.SOCK_SEQPACKET | Interop.SOCK_CLOEXEC, 0));
+        Assert.False(socket.IsInvalid);
+        use(socket);
     }
 
     private static void WithMemfd(byte[] contents, int seals, Action<SafeFdHandle> use)
