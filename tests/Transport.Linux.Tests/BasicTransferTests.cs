@@ -236,13 +236,15 @@ public class BasicTransferTests
         using (rx)
         {
             var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            Task<byte[]> receiving = Task.Run(() =>
-            {
-                started.SetResult();
-                var buffer = new ArrayBufferWriter<byte>();
-                Assert.Equal(ReceiveStatus.Message, rx.Receive(Timeout.InfiniteTimeSpan, buffer, out _));
-                return buffer.WrittenSpan.ToArray();
-            });
+            Task<byte[]> receiving = Task.Factory.StartNew(
+                () =>
+                {
+                    started.SetResult();
+                    var buffer = new ArrayBufferWriter<byte>();
+                    Assert.Equal(ReceiveStatus.Message, rx.Receive(Timeout.InfiniteTimeSpan, buffer, out _));
+                    return buffer.WrittenSpan.ToArray();
+                },
+                TaskCreationOptions.LongRunning);
             await started.Task.WithTimeout();
             tx.Send(Payload.Pattern(5000));
             Payload.AssertPattern(await receiving.WithTimeout(), 5000);

@@ -32,6 +32,9 @@ public class HostileInputTests
         Set,
     }
 
+    /// <summary>Descriptors a hostile writer keeps open until the receive under test is over (serial collection: no races).</summary>
+    private static readonly List<SafeFdHandle> s_openUntilReceived = [];
+
     private static readonly Dictionary<string, Action<SafeFdHandle>> s_cases = new()
     {
         ["bad magic"] = s => RawPeer.Send(s, RawPeer.Concat(RawPeer.Header(5, magic: 0x1234), new byte[5])),
@@ -64,6 +67,7 @@ public class HostileInputTests
         ["region table missing"] = s => WithMemfd(new byte[100], Sealed, m => RawPeer.Send(s, RawPeer.Concat(RawPeer.Header(3, regions: 1), new byte[3]), m)),
         ["side-channel flag with few descriptors"] = s => WithFds(1, fds => RawPeer.Send(s, RawPeer.Concat(RawPeer.Header(3, channels: 1, flags: Side), new byte[3]), fds)),
         ["side channel holding fewer descriptors than declared"] = s => SideChannel(s, declared: 400, chunks: [(10, 10)]),
+        ["side channel left open holding too few descriptors"] = s => SideChannel(s, declared: 400, chunks: [(10, 10)], leaveOpen: true),
         ["side channel whose chunk count lies"] = s => SideChannel(s, declared: 300, chunks: [(100, 48)]),
         ["side channel chunk without descriptors"] = s => SideChannel(s, declared: 300, chunks: [(0, 0), (48, 48)]),
         ["side channel that is not a socket"] = s => WithMemfd(new byte[1], Sealed, m => WithFds(1, fds =>
@@ -137,6 +141,8 @@ public class HostileInputTests
                     break;
             }
 
+            s_openUntilReceived.ForEach(fd => fd.Dispose());
+            s_openUntilReceived.Clear();
             Assert.Contains("malformed", error.Message, StringComparison.Ordinal);
             Assert.Equal("kept"u8.ToArray(), buffer.WrittenSpan.ToArray());
 
@@ -266,6 +272,8 @@ public class HostileInputTests
                     }
                 }
 
+                s_openUntilReceived.ForEach(fd => fd.Dispose());
+                s_openUntilReceived.Clear();
                 Payload.AssertPattern(buffer.WrittenSpan, i * 100, seed: i);
             }
 
@@ -386,12 +394,18 @@ public class HostileInputTests
     /// A frame announcing <paramref name="declared"/> channels through a side channel: 252 on the datagram plus the
     /// side channel's end, and on the side channel the given chunks (declared count, descriptors actually sent).
     /// </summary>
-    private static void SideChannel(SafeFdHandle socket, int declared, (int Claimed, int Sent)[] chunks)
+    private static void SideChannel(SafeFdHandle socket, int declared, (int Claimed, int Sent)[] chunks, bool leaveOpen = false)
     {
         WithFds(1, fds =>
         {
             (SafeFdHandle sideSend, SafeFdHandle sideReceive) = Frames.CreateSocketPair();
-            using (sideSend)
+            if (leaveOpen)
+            {
+                // The receiver must not wait for the rest: it finds the side channel empty (EAGAIN), not closed.
+                s_openUntilReceived.Add(sideSend);
+            }
+
+            using (leaveOpen ? null : sideSend)
             using (sideReceive)
             {
                 foreach ((int claimed, int sent) in chunks)

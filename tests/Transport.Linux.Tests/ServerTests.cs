@@ -354,6 +354,25 @@ public class ServerTests
     }
 
     [Fact(Timeout = 30_000)]
+    public async Task Accept_BlockedOnAnotherThread_DisposeUnblocksIt()
+    {
+        TransportServer server = T.CreateServer(oneShot: false);
+        var blocked = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+        Task accepting = Task.Factory.StartNew(
+            () =>
+            {
+                blocked.SetResult(Posix.GetTid());
+                server.Accept(Timeout.InfiniteTimeSpan);
+            },
+            TaskCreationOptions.LongRunning);
+        int tid = await blocked.Task.WithTimeout();
+        Poll.Until(() => Syscalls.Poll.Contains(ProcFs.Syscall(Environment.ProcessId, tid)), "Accept to block in poll");
+
+        server.Dispose();
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => accepting.WithTimeout(TimeSpan.FromSeconds(10)));
+    }
+
+    [Fact(Timeout = 30_000)]
     public async Task AcceptAsync_ManyClients_AllAcceptedWithTheirMessages()
     {
         using TransportServer server = T.CreateServer(oneShot: false);

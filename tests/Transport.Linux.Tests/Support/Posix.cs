@@ -17,6 +17,9 @@ internal static partial class Posix
     [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
     public static partial int Kill(int pid, int signal);
 
+    [LibraryImport("libc", EntryPoint = "gettid")]
+    public static partial int GetTid();
+
     [LibraryImport("libc", EntryPoint = "getuid")]
     public static partial uint GetUid();
 
