@@ -119,9 +119,15 @@ internal static class TransportScenarios
         int count = int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture);
         int size = int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture);
         byte[] data = new byte[size];
-        for (int i = 0; i < size; i++)
+        for (int i = 0; i < Math.Min(size, 251); i++)
         {
-            data[i] = (byte)(i % 251);
+            data[i] = (byte)i;
+        }
+
+        // The pattern repeats every 251 bytes: double the filled prefix (a multiple of 251) until it covers everything.
+        for (int filled = 251; filled < size; filled *= 2)
+        {
+            data.AsSpan(0, Math.Min(filled, size - filled)).CopyTo(data.AsSpan(filled));
         }
 
         for (int m = 0; m < count; m++)

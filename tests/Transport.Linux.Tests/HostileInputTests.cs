@@ -170,6 +170,64 @@ public class HostileInputTests
         leaks.AssertNoLeak();
     }
 
+    [Fact(Timeout = 30_000)]
+    public async Task ReceiveAsync_HostileFrameArrivesWhileWaiting_FaultsAndReceiverStaysUsable()
+    {
+        FdLeakCheck leaks = FdLeakCheck.Start();
+        (TransportSender tx, TransportReceiver rx) = T.CreateChannel();
+        using (tx)
+        using (rx)
+        {
+            var buffer = new ArrayBufferWriter<byte>();
+            ValueTask<(ReceiveStatus Status, ReceivedHandles? Handles)> pending = rx.ReceiveAsync(buffer, CancellationToken.None);
+            Assert.False(pending.IsCompleted);
+            s_cases["garbage with descriptors"](tx.Fd());
+            await Assert.ThrowsAsync<IpcSerializationException>(async () => await pending.WithTimeout());
+            Assert.Equal(0, buffer.WrittenCount);
+
+            pending = rx.ReceiveAsync(buffer, CancellationToken.None);
+            tx.Send("next"u8);
+            Assert.Equal(ReceiveStatus.Message, (await pending.WithTimeout()).Status);
+            Assert.Equal("next"u8.ToArray(), buffer.WrittenSpan.ToArray());
+        }
+
+        leaks.AssertNoLeak();
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task SelectAsync_HostileFrameArrivesWhileWaiting_FaultsAndSetStaysUsable()
+    {
+        FdLeakCheck leaks = FdLeakCheck.Start();
+        (TransportSender tx, TransportReceiver rx) = T.CreateChannel();
+        (TransportSender otherTx, TransportReceiver otherRx) = T.CreateChannel();
+        using (TransportReceiverSet set = T.CreateReceiverSet())
+        using (tx)
+        using (otherTx)
+        {
+            ulong id = set.Add(rx);
+            ulong otherId = set.Add(otherRx);
+            var results = new List<TransportSelection>();
+            ValueTask pending = set.SelectAsync(results, CancellationToken.None);
+            Assert.False(pending.IsCompleted);
+            s_cases["unsealed region"](tx.Fd());
+            await Assert.ThrowsAsync<IpcSerializationException>(async () => await pending.WithTimeout());
+            Assert.Empty(results);
+            Assert.Equal(2, set.Count);
+
+            tx.Send("same"u8);
+            otherTx.Send("other"u8);
+            while (results.Count < 2)
+            {
+                await set.SelectAsync(results, CancellationToken.None).WithTimeout();
+            }
+
+            Assert.Equal("same"u8.ToArray(), results.Single(r => r.Id == id).Payload);
+            Assert.Equal("other"u8.ToArray(), results.Single(r => r.Id == otherId).Payload);
+        }
+
+        leaks.AssertNoLeak();
+    }
+
     [Fact]
     public void Receive_TwoZeroLengthDatagramsThenMessage_BothRejectedThenMessageArrives()
     {

@@ -320,6 +320,44 @@ public class ReceiverSetTests
     }
 
     [Fact]
+    public void Select_MoreReadyReceiversThanOneWaitReturns_QuietOneReportedWithinFewSelects()
+    {
+        const int Busy = 100;
+        using TransportReceiverSet set = T.CreateReceiverSet();
+        var senders = new List<TransportSender>();
+        try
+        {
+            for (int i = 0; i < Busy; i++)
+            {
+                (TransportSender tx, TransportReceiver rx) = T.CreateChannel();
+                senders.Add(tx);
+                set.Add(rx);
+                for (int m = 0; m < 40; m++)
+                {
+                    tx.Send([(byte)m]);
+                }
+            }
+
+            (TransportSender quietTx, TransportReceiver quietRx) = T.CreateChannel();
+            senders.Add(quietTx);
+            ulong quiet = set.Add(quietRx);
+            quietTx.Send("quiet"u8);
+
+            var results = new List<TransportSelection>();
+            int selects = 0;
+            while (!results.Exists(r => r.Id == quiet))
+            {
+                Assert.True(++selects <= 3, "the quiet receiver was starved by 100 busy ones");
+                Assert.True(set.Select(Bound, results));
+            }
+        }
+        finally
+        {
+            senders.ForEach(s => s.Dispose());
+        }
+    }
+
+    [Fact]
     public void Remove_ReturnsWorkingReceiver_AndIdsAreNeverReused()
     {
         (TransportSender tx0, TransportReceiver rx0) = T.CreateChannel();

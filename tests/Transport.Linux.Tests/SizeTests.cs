@@ -108,9 +108,9 @@ public class SizeTests
         using (tx)
         using (rx)
         {
-            tx.Send(Payload.Pattern(32 * MiB, seed: 9));
+            tx.Send(Payload.Pattern(16 * MiB, seed: 9));
             tx.Send(Payload.Pattern(3 * MiB, seed: 10));
-            Payload.AssertPattern(rx.ReceiveBytes(), 32 * MiB, seed: 9);
+            Payload.AssertPattern(rx.ReceiveBytes(), 16 * MiB, seed: 9);
             Payload.AssertPattern(rx.ReceiveBytes(), 3 * MiB, seed: 10);
         }
     }
