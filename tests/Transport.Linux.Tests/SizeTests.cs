@@ -38,7 +38,7 @@ public class SizeTests
         }
     }
 
-    [Theory]
+    [Theory(Timeout = 60_000)]
     [MemberData(nameof(Sizes))]
     public async Task TransferAsync_Size_RoundTrips(int size)
     {
@@ -270,6 +270,36 @@ public class SizeTests
             tx.Dispose();
             rx.Dispose();
             Array.ForEach(regions, r => r.Dispose());
+        }
+    }
+
+    /// <summary>
+    /// A socket whose send buffer is smaller than the inline limit refuses a large inline datagram (EMSGSIZE): the
+    /// sender must fall back to a memfd body rather than fail.
+    /// </summary>
+    [Theory]
+    [InlineData(20_000, 0)]
+    [InlineData(100_000, 0)]
+    [InlineData(Frames.MaxInlineBody, 3)]
+    [InlineData(100_000, 300)]
+    public unsafe void Send_SendBufferSmallerThanInlineLimit_FallsBackToMemfdBody(int size, int handles)
+    {
+        (TransportSender tx, TransportReceiver rx) = T.CreateChannel();
+        (TransportSender subTx, TransportReceiver subRx) = T.CreateChannel();
+        using (tx)
+        using (rx)
+        using (subTx)
+        using (subRx)
+        {
+            int small = 4096;
+            Assert.Equal(0, Interop.SetSockOpt(tx.Fd(), Interop.SOL_SOCKET, Interop.SO_SNDBUF, &small, sizeof(int)));
+            var ends = new TransportChannelEnd[handles];
+            Array.Fill(ends, subTx);
+            tx.Send(Payload.Pattern(size, seed: 4), ends, default);
+            (byte[] payload, ReceivedHandles? received) = rx.ReceiveMessage();
+            Payload.AssertPattern(payload, size, seed: 4);
+            Assert.Equal(handles, received?.ChannelCount ?? 0);
+            received?.Dispose();
         }
     }
 
