@@ -533,7 +533,7 @@ internal static unsafe class Frames
             if (received == 0 && fds is null && (messageFlags & Interop.MSG_TRUNC) == 0)
             {
                 // End of file, or a zero-length datagram (which no IpcChannel sender produces).
-                if (PeekIsEndOfFile(socket))
+                if (IsEndOfFile(socket))
                 {
                     return ReceiveStatus.Closed;
                 }
@@ -788,9 +788,15 @@ internal static unsafe class Frames
                     continue;
                 }
 
-                throw errno == Interop.Errno.EAGAIN
-                    ? Malformed($"its side channel held {fds.Count} of {expected} descriptors")
-                    : Errors.ForErrno(errno, "recvmsg on a side channel");
+                // The side channel is a descriptor the peer chose: apart from a local shortage of memory, a
+                // failure to read it (ENOTSOCK, ENOTCONN, EINVAL, ...) means the frame lied, not that this
+                // channel broke (ENOTCONN must not surface as a disconnection of the channel itself).
+                throw errno switch
+                {
+                    Interop.Errno.EAGAIN => Malformed($"its side channel held {fds.Count} of {expected} descriptors"),
+                    Interop.Errno.ENOMEM or Interop.Errno.ENOBUFS => Errors.ForErrno(errno, "recvmsg on a side channel"),
+                    _ => Malformed($"its side channel cannot be read ({Errors.Name(errno)})"),
+                };
             }
 
             List<SafeFdHandle>? chunk = ExtractFds(&msg);
@@ -847,40 +853,50 @@ internal static unsafe class Frames
         return fds;
     }
 
-    private static bool PeekIsEndOfFile(SafeFdHandle socket)
+    /// <summary>
+    /// Tells end-of-file from a zero-length datagram after a read of 0 bytes without descriptors: SOCK_SEQPACKET
+    /// reports both as 0. It is end-of-file when the peer has shut down (POLLRDHUP) and no queued datagram holds a
+    /// byte (FIONREAD sums every queued datagram). A peek cannot decide this: a second zero-length datagram also
+    /// peeks as 0 bytes, so a peer that sent two would make the receiver believe, for good, that it was gone.
+    /// </summary>
+    private static bool IsEndOfFile(SafeFdHandle socket)
     {
-        byte probe;
-        Interop.IoVec iov = new() { iov_base = &probe, iov_len = 1 };
-        byte* control = stackalloc byte[ControlBufferSize];
-        Interop.MsgHdr msg = default;
-        msg.msg_iov = &iov;
-        msg.msg_iovlen = 1;
-        msg.msg_control = control;
-        msg.msg_controllen = (nuint)ControlBufferSize;
-        while (true)
+        Interop.PollFd pollFd = default;
+        bool referenced = false;
+        socket.DangerousAddRef(ref referenced);
+        try
         {
-            // MSG_PEEK with MSG_CMSG_CLOEXEC: peeked descriptors are installed, so close any we get.
-            nint received = Interop.RecvMsg(socket, &msg, Interop.MSG_PEEK | Interop.MSG_DONTWAIT | Interop.MSG_CMSG_CLOEXEC);
-            List<SafeFdHandle>? peeked = received >= 0 ? ExtractFds(&msg) : null;
-            if (peeked is not null)
+            pollFd = new() { fd = (int)socket.DangerousGetHandle(), events = Interop.POLLRDHUP };
+            while (Interop.Poll(&pollFd, 1, 0) < 0)
             {
-                foreach (SafeFdHandle fd in peeked)
+                int errno = Marshal.GetLastPInvokeError();
+                if (errno != Interop.Errno.EINTR)
                 {
-                    fd.Dispose();
+                    throw Errors.ForErrno(errno, "poll on an IPC channel");
                 }
             }
-
-            if (received >= 0)
+        }
+        finally
+        {
+            if (referenced)
             {
-                return received == 0 && peeked is null;
-            }
-
-            int errno = Marshal.GetLastPInvokeError();
-            if (errno != Interop.Errno.EINTR)
-            {
-                return false;
+                socket.DangerousRelease();
             }
         }
+
+        if ((pollFd.revents & (Interop.POLLRDHUP | Interop.POLLHUP)) == 0)
+        {
+            return false; // the peer is still there: that was a datagram
+        }
+
+        int queued;
+        if (Interop.Ioctl(socket, Interop.FIONREAD, &queued) != 0)
+        {
+            throw Errors.Last("ioctl(FIONREAD) on an IPC channel");
+        }
+
+        // Only zero-length datagrams (if anything) are left behind a peer that is gone: the channel is closed.
+        return queued == 0;
     }
 
     private static IpcSerializationException Malformed(string what) => Errors.Malformed(what);

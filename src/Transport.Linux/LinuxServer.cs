@@ -443,6 +443,11 @@ internal sealed class LinuxServer : TransportServer
         _registration?.Dispose();
         _registration = null;
         RemoveDirectory(_directory);
+
+        // A synchronous Accept on another thread may be blocked in poll on this socket, holding a reference that
+        // defers the close: shutdown wakes it (POLLHUP) and it then finds the server disposed. Listening sockets
+        // never travel in messages, so no other process shares this one.
+        _ = Interop.Shutdown(_listener, Interop.SHUT_RDWR);
         _listener.Dispose();
         _listener = null;
         foreach ((SafeFdHandle socket, _) in _clients.Values)

@@ -20,4 +20,5 @@ internal static partial class Interop
     internal const short POLLERR = 0x8;
     internal const short POLLHUP = 0x10;
     internal const short POLLNVAL = 0x20;
+    internal const short POLLRDHUP = 0x2000;
 }

@@ -95,6 +95,11 @@ internal static partial class Interop
     [LibraryImport(Libraries.Libc, EntryPoint = "connect", SetLastError = true)]
     internal static unsafe partial int Connect(SafeFdHandle fd, byte* address, uint addressLength);
 
+    [LibraryImport(Libraries.Libc, EntryPoint = "shutdown", SetLastError = true)]
+    internal static partial int Shutdown(SafeFdHandle fd, int how);
+
+    internal const int SHUT_RDWR = 2;
+
     [LibraryImport(Libraries.Libc, EntryPoint = "getsockopt", SetLastError = true)]
     internal static unsafe partial int GetSockOpt(SafeFdHandle fd, int level, int name, void* value, uint* length);
 

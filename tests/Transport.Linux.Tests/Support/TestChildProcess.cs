@@ -94,8 +94,45 @@ public sealed class TestChildProcess : IDisposable
     /// <summary>The child's standard error (after exit).</summary>
     public async Task<string> ErrorOutputAsync()
     {
-        Task done = await Task.WhenAny(_stderr, Task.Delay(TimeSpan.FromSeconds(5))).ConfigureAwait(false);
-        return done == _stderr ? await _stderr.ConfigureAwait(false) : "(stderr not closed)";
+        try
+        {
+            return await _stderr.WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            return "(stderr not closed)";
+        }
+    }
+
+    /// <summary>
+    /// Runs the parent's half of a scenario; if it fails (often because the child failed first and closed its
+    /// channels), kills the child and rethrows with the child's standard error and output attached.
+    /// </summary>
+    public async Task RunParentAsync(Func<Task> parent)
+    {
+        try
+        {
+            await parent().ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not TimeoutException)
+        {
+            // Let a failing child finish writing its error before reading it; then make sure it is gone.
+            using (var grace = new CancellationTokenSource(TimeSpan.FromSeconds(5)))
+            {
+                try
+                {
+                    await _process.WaitForExitAsync(grace.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    _process.Kill(entireProcessTree: true);
+                }
+            }
+
+            string stderr = await ErrorOutputAsync().ConfigureAwait(false);
+            string stdout = _stdout.IsCompleted ? await _stdout.ConfigureAwait(false) : "(stdout not closed)";
+            throw new InvalidOperationException($"{e.Message}\n--- TestChild stderr:\n{stderr}\n--- TestChild stdout:\n{stdout}", e);
+        }
     }
 
     /// <summary>The child's standard output (after exit).</summary>
@@ -104,7 +141,13 @@ public sealed class TestChildProcess : IDisposable
     /// <summary>Kills the child (SIGKILL).</summary>
     public void Kill() => _process.Kill(entireProcessTree: true);
 
-    /// <inheritdoc/>
+    /// <summary>Sends a signal to the child (SIGSTOP, SIGCONT, ...).</summary>
+    public void Signal(int signal) => Posix.Signal(_process.Id, signal);
+
+    /// <summary>Whether the child has exited.</summary>
+    public bool HasExited => _process.HasExited;
+
+    /// <summary>Kills the child if it still runs, reaps it, and closes the pipes of its standard output and error.</summary>
     public void Dispose()
     {
         try
@@ -118,6 +161,14 @@ public sealed class TestChildProcess : IDisposable
         catch (InvalidOperationException)
         {
             // Already reaped.
+        }
+
+        // Process.Dispose leaves redirected streams open once they were read (they belong to the caller), so
+        // close them here, after their readers saw end-of-file: leak checks count these pipes.
+        if (Task.WaitAll([_stdout, _stderr], TimeSpan.FromSeconds(5)))
+        {
+            _process.StandardOutput.Dispose();
+            _process.StandardError.Dispose();
         }
 
         _process.Dispose();
