@@ -52,7 +52,20 @@ internal static unsafe class Frames
     private const ushort Magic = 0x4943; // "IC"
     private const ushort FlagBodyInMemfd = 0x1;
     private const ushort FlagSideChannel = 0x2;
-    private const ushort KnownFlags = FlagBodyInMemfd | FlagSideChannel;
+    private const ushort FlagBodyInSideChannel = 0x4;
+    private const ushort KnownFlags = FlagBodyInMemfd | FlagSideChannel | FlagBodyInSideChannel;
+
+    /// <summary>The size of one body fragment on a side channel.</summary>
+    private const int StreamFragmentSize = 1024 * 1024;
+
+    /// <summary>The send buffer asked for on a side channel that carries a body (capped by net.core.wmem_max).</summary>
+    private const int StreamSendBuffer = 4 * 1024 * 1024;
+
+    /// <summary>
+    /// The largest body streamed through a side channel: the bytes a side channel's buffer holds unread here
+    /// (measured once), at most 6 MiB. Larger bodies go through a memfd.
+    /// </summary>
+    private static readonly Lazy<long> s_streamLimit = new(MeasureStreamLimit);
     private const int MaxControlBufferOnStack = 1100;
 
     private static ReadOnlySpan<byte> MemfdName => "ipc-channel\0"u8;
@@ -123,6 +136,18 @@ internal static unsafe class Frames
                 // The socket's buffer is smaller than our inline limit: fall back to a memfd body.
             }
 
+            if (bodyLength <= s_streamLimit.Value)
+            {
+                // Two copies and no page allocation: the body is queued, whole, on a private socketpair
+                // with a large buffer before the main datagram goes out. If it does not fit, use a memfd.
+                WriteHeader(header, payload.Length, channels.Length, regions.Length, FlagBodyInSideChannel);
+                int result = SendWithSideChannel(socket, header, payload, table, fds.Slice(0, handleCount), streamBody: true, dontWait, out bool fitted);
+                if (fitted)
+                {
+                    return result;
+                }
+            }
+
             body = CreateSealedMemfd(payload, table);
             bool bodyReferenced = false;
             body.DangerousAddRef(ref bodyReferenced);
@@ -170,46 +195,108 @@ internal static unsafe class Frames
     private static int SendWithSideChannelIfNeeded(
         SafeFdHandle socket, ReadOnlySpan<byte> header, ReadOnlySpan<byte> payload, ReadOnlySpan<byte> table, Span<int> fds, bool dontWait)
     {
-        int flags = Interop.MSG_NOSIGNAL | (dontWait ? Interop.MSG_DONTWAIT : 0);
         if (fds.Length <= MaxFdsPerDatagram)
         {
-            return SendDatagram(socket, header, payload, table, fds, flags);
+            return SendDatagram(socket, header, payload, table, fds, Interop.MSG_NOSIGNAL | (dontWait ? Interop.MSG_DONTWAIT : 0));
         }
 
-        // Too many descriptors for one control message: queue the rest on a private socketpair whose
-        // receiving end rides, last, with the main datagram.
+        return SendWithSideChannel(socket, header, payload, table, fds, streamBody: false, dontWait, out _);
+    }
+
+    /// <summary>
+    /// Sends a message through a private socketpair whose receiving end rides, last, with the main datagram:
+    /// descriptors beyond the first 252 are queued on it (253 per datagram, each with a u32 count), then, when
+    /// <paramref name="streamBody"/>, the body in fragments. Everything is queued before the main datagram is
+    /// sent, so the receiver never waits for the rest of a message.
+    /// </summary>
+    /// <param name="socket">The channel's socket.</param>
+    /// <param name="header">The frame header (flags for the side channel are added here).</param>
+    /// <param name="payload">The payload.</param>
+    /// <param name="table">The region table.</param>
+    /// <param name="fds">Every descriptor of the message.</param>
+    /// <param name="streamBody">Whether the body travels on the side channel (else in the datagram).</param>
+    /// <param name="dontWait">Whether the main datagram may block.</param>
+    /// <param name="fitted">False when the body did not fit in the side channel's buffer; nothing was sent.</param>
+    /// <returns>0, or the errno of the main datagram's send.</returns>
+    private static int SendWithSideChannel(
+        SafeFdHandle socket, ReadOnlySpan<byte> header, ReadOnlySpan<byte> payload, ReadOnlySpan<byte> table, Span<int> fds, bool streamBody, bool dontWait, out bool fitted)
+    {
+        fitted = true;
         (SafeFdHandle sideSend, SafeFdHandle sideReceive) = CreateSocketPair();
         using (sideSend)
         using (sideReceive)
         {
-            Span<byte> chunkHeader = stackalloc byte[sizeof(int)];
-            Span<int> rest = fds.Slice(MaxFdsPerDatagram - 1);
-            while (!rest.IsEmpty)
+            bool overflow = fds.Length > MaxFdsPerDatagram - 1;
+            if (overflow)
             {
-                int count = Math.Min(rest.Length, MaxFdsPerDatagram);
-                BinaryPrimitives.WriteInt32LittleEndian(chunkHeader, count);
-                int error = SendDatagram(sideSend, chunkHeader, default, default, rest.Slice(0, count), Interop.MSG_NOSIGNAL | Interop.MSG_DONTWAIT);
-                if (error != 0)
+                Span<byte> chunkHeader = stackalloc byte[sizeof(int)];
+                Span<int> rest = fds.Slice(MaxFdsPerDatagram - 1);
+                while (!rest.IsEmpty)
                 {
-                    throw Errors.ForErrno(error, "queueing descriptors on a side channel");
-                }
+                    int count = Math.Min(rest.Length, MaxFdsPerDatagram);
+                    BinaryPrimitives.WriteInt32LittleEndian(chunkHeader, count);
+                    int error = SendDatagram(sideSend, chunkHeader, default, default, rest.Slice(0, count), Interop.MSG_NOSIGNAL | Interop.MSG_DONTWAIT);
+                    if (error != 0)
+                    {
+                        throw Errors.ForErrno(error, "queueing descriptors on a side channel");
+                    }
 
-                rest = rest.Slice(count);
+                    rest = rest.Slice(count);
+                }
+            }
+
+            if (streamBody)
+            {
+                SetSendBuffer(sideSend, StreamSendBuffer);
+                long total = (long)payload.Length + table.Length;
+                long done = 0;
+                while (done < total)
+                {
+                    int chunk = (int)Math.Min(total - done, StreamFragmentSize);
+                    ReadOnlySpan<byte> fromPayload = done < payload.Length
+                        ? payload.Slice((int)done, (int)Math.Min(chunk, payload.Length - done))
+                        : default;
+                    int tableStart = (int)Math.Max(0, done - payload.Length);
+                    ReadOnlySpan<byte> fromTable = table.Slice(tableStart, chunk - fromPayload.Length);
+                    int error = SendDatagram(sideSend, fromPayload, fromTable, default, default, Interop.MSG_NOSIGNAL | Interop.MSG_DONTWAIT);
+                    if (error is Interop.Errno.EAGAIN or Interop.Errno.EMSGSIZE or Interop.Errno.ENOBUFS)
+                    {
+                        fitted = false;
+                        return 0;
+                    }
+
+                    if (error != 0)
+                    {
+                        throw Errors.ForErrno(error, "queueing a message body on a side channel");
+                    }
+
+                    done += chunk;
+                }
             }
 
             Span<byte> mainHeader = stackalloc byte[HeaderSize];
             header.CopyTo(mainHeader);
-            ushort headerFlags = BinaryPrimitives.ReadUInt16LittleEndian(mainHeader.Slice(12));
-            BinaryPrimitives.WriteUInt16LittleEndian(mainHeader.Slice(12), (ushort)(headerFlags | FlagSideChannel));
+            if (overflow)
+            {
+                ushort headerFlags = BinaryPrimitives.ReadUInt16LittleEndian(mainHeader.Slice(12));
+                BinaryPrimitives.WriteUInt16LittleEndian(mainHeader.Slice(12), (ushort)(headerFlags | FlagSideChannel));
+            }
 
+            int inMain = Math.Min(fds.Length, MaxFdsPerDatagram - 1);
             Span<int> first = stackalloc int[MaxFdsPerDatagram];
-            fds.Slice(0, MaxFdsPerDatagram - 1).CopyTo(first);
+            fds.Slice(0, inMain).CopyTo(first);
             bool referenced = false;
             sideReceive.DangerousAddRef(ref referenced);
             try
             {
-                first[MaxFdsPerDatagram - 1] = (int)sideReceive.DangerousGetHandle();
-                return SendDatagram(socket, mainHeader, payload, table, first, flags);
+                first[inMain] = (int)sideReceive.DangerousGetHandle();
+                return SendDatagram(
+                    socket,
+                    mainHeader,
+                    streamBody ? default : payload,
+                    streamBody ? default : table,
+                    first.Slice(0, inMain + 1),
+                    Interop.MSG_NOSIGNAL | (dontWait ? Interop.MSG_DONTWAIT : 0));
             }
             finally
             {
@@ -218,6 +305,31 @@ internal static unsafe class Frames
                     sideReceive.DangerousRelease();
                 }
             }
+        }
+    }
+
+    private static void SetSendBuffer(SafeFdHandle socket, int size)
+    {
+        // Capped by net.core.wmem_max; a smaller buffer only means larger bodies go through a memfd.
+        _ = Interop.SetSockOpt(socket, Interop.SOL_SOCKET, Interop.SO_SNDBUF, &size, sizeof(int));
+    }
+
+    private static long MeasureStreamLimit()
+    {
+        (SafeFdHandle a, SafeFdHandle b) = CreateSocketPair();
+        using (a)
+        using (b)
+        {
+            SetSendBuffer(a, StreamSendBuffer);
+            int effective = 0;
+            uint length = sizeof(int);
+            if (Interop.GetSockOpt(a, Interop.SOL_SOCKET, Interop.SO_SNDBUF, &effective, &length) != 0)
+            {
+                return 0;
+            }
+
+            // Leave room for per-datagram overhead; the kernel reports twice the size asked for.
+            return Math.Min(6L * 1024 * 1024, effective * 3L / 4);
         }
     }
 
@@ -579,7 +691,8 @@ internal static unsafe class Frames
     {
         handles = null;
         payloadLength = 0;
-        var regions = new List<TransportSharedMemory>();
+        List<TransportSharedMemory>? regions = null;
+        SafeFdHandle? side = null;
         bool success = false;
         try
         {
@@ -615,6 +728,12 @@ internal static unsafe class Frames
 
             bool bodyInMemfd = (flags & FlagBodyInMemfd) != 0;
             bool sideChannel = (flags & FlagSideChannel) != 0;
+            bool bodyInSide = (flags & FlagBodyInSideChannel) != 0;
+            if (bodyInMemfd && bodyInSide)
+            {
+                throw Malformed("its header puts the body both in a memfd and on a side channel");
+            }
+
             ulong expectedFds = (ulong)channelCount + regionCount + (bodyInMemfd ? 1u : 0u);
             if (expectedFds > MaxFdsPerMessage)
             {
@@ -626,16 +745,20 @@ internal static unsafe class Frames
             int r = (int)regionCount;
             long tableLength = (long)r * sizeof(uint);
             int arrived = fds?.Count ?? 0;
-            if (sideChannel)
+            if (sideChannel || bodyInSide)
             {
-                if (arrived != MaxFdsPerDatagram || expectedFds <= MaxFdsPerDatagram - 1)
+                // The side channel is always the last descriptor of the main datagram.
+                bool shapeOk = sideChannel
+                    ? arrived == MaxFdsPerDatagram && expectedFds > MaxFdsPerDatagram - 1
+                    : (ulong)arrived == expectedFds + 1;
+                if (!shapeOk)
                 {
                     throw Malformed($"it announces a side channel but carried {arrived} descriptors for {expectedFds}");
                 }
 
-                SafeFdHandle side = fds![MaxFdsPerDatagram - 1];
-                fds.RemoveAt(MaxFdsPerDatagram - 1);
-                using (side)
+                side = fds![arrived - 1];
+                fds.RemoveAt(arrived - 1);
+                if (sideChannel)
                 {
                     ReadSideChannel(side, fds, (int)expectedFds);
                 }
@@ -645,11 +768,27 @@ internal static unsafe class Frames
                 throw Malformed($"it declares {expectedFds} descriptors but carried {arrived}");
             }
 
-            // The region table: from the inline body or from the body memfd.
+            // The region table: from the inline body, the side channel or the body memfd.
             Span<int> regionLengths = r <= 256 ? stackalloc int[r] : new int[r];
             SafeFdHandle? bodyFd = bodyInMemfd ? fds![c + r] : null;
             int inlineLength = received - HeaderSize;
-            if (bodyFd is null)
+            Span<byte> streamed = default;
+            if (bodyInSide)
+            {
+                if (inlineLength != 0)
+                {
+                    throw Malformed("its body is on a side channel but its datagram carries body bytes too");
+                }
+
+                byte[] tableBytes = tableLength == 0 ? [] : new byte[tableLength];
+                streamed = destination.GetSpan(Math.Max(n, 1)).Slice(0, n);
+                ReadStreamedBody(side!, streamed, tableBytes);
+                for (int i = 0; i < r; i++)
+                {
+                    regionLengths[i] = CheckedLength(BinaryPrimitives.ReadUInt32LittleEndian(tableBytes.AsSpan(i * sizeof(uint))));
+                }
+            }
+            else if (bodyFd is null)
             {
                 if (inlineLength != n + tableLength)
                 {
@@ -695,12 +834,17 @@ internal static unsafe class Frames
 
             for (int i = 0; i < r; i++)
             {
+                regions ??= new List<TransportSharedMemory>(r);
                 regions.Add(LinuxSharedMemory.FromReceived(fds![c + i], regionLengths[i]));
                 fds[c + i] = null!; // now owned by the region
             }
 
             // Everything checked out: hand over the payload.
-            if (bodyFd is null)
+            if (bodyInSide)
+            {
+                destination.Advance(n);
+            }
+            else if (bodyFd is null)
             {
                 if (n <= first.Length)
                 {
@@ -735,7 +879,7 @@ internal static unsafe class Frames
                     channels.Add(new LinuxReceivedChannel(fds![i]));
                 }
 
-                handles = new ReceivedHandles(channels, regions);
+                handles = new ReceivedHandles(channels, regions ?? new List<TransportSharedMemory>());
             }
 
             payloadLength = n;
@@ -744,9 +888,10 @@ internal static unsafe class Frames
         }
         finally
         {
+            side?.Dispose();
             if (!success)
             {
-                foreach (TransportSharedMemory region in regions)
+                foreach (TransportSharedMemory region in regions ?? [])
                 {
                     region.Dispose();
                 }
@@ -765,6 +910,78 @@ internal static unsafe class Frames
     private static int CheckedLength(uint length) => length <= int.MaxValue
         ? (int)length
         : throw Malformed($"it declares a shared-memory region of {length} bytes");
+
+    /// <summary>
+    /// Reads a body queued on a side channel: <paramref name="payload"/> then <paramref name="table"/>, exactly.
+    /// The sender queued all of it before the main datagram, so nothing here waits.
+    /// </summary>
+    private static void ReadStreamedBody(SafeFdHandle side, Span<byte> payload, Span<byte> table)
+    {
+        byte* control = stackalloc byte[ControlBufferSize];
+        long total = (long)payload.Length + table.Length;
+        long done = 0;
+        Interop.IoVec* iov = stackalloc Interop.IoVec[2];
+        fixed (byte* p = payload)
+        fixed (byte* t = table)
+        {
+            while (done < total)
+            {
+                int count = 0;
+                if (done < payload.Length)
+                {
+                    iov[count++] = new Interop.IoVec { iov_base = p + done, iov_len = (nuint)(payload.Length - done) };
+                }
+
+                long tableDone = Math.Max(0, done - payload.Length);
+                if (tableDone < table.Length)
+                {
+                    iov[count++] = new Interop.IoVec { iov_base = t + tableDone, iov_len = (nuint)(table.Length - tableDone) };
+                }
+
+                Interop.MsgHdr msg = default;
+                msg.msg_iov = iov;
+                msg.msg_iovlen = (nuint)count;
+                msg.msg_control = control;
+                msg.msg_controllen = (nuint)ControlBufferSize;
+                nint received = Interop.RecvMsg(side, &msg, Interop.MSG_CMSG_CLOEXEC | Interop.MSG_DONTWAIT);
+                if (received < 0)
+                {
+                    int errno = Marshal.GetLastPInvokeError();
+                    if (errno == Interop.Errno.EINTR)
+                    {
+                        continue;
+                    }
+
+                    throw errno == Interop.Errno.EAGAIN
+                        ? Malformed($"its side channel held {done} of its {total} body bytes")
+                        : Malformed($"its side channel cannot be read ({Errors.Name(errno)})");
+                }
+
+                List<SafeFdHandle>? stray = ExtractFds(&msg);
+                if (stray is not null)
+                {
+                    foreach (SafeFdHandle fd in stray)
+                    {
+                        fd.Dispose();
+                    }
+
+                    throw Malformed("its body fragments carry descriptors");
+                }
+
+                if ((msg.msg_flags & Interop.MSG_TRUNC) != 0)
+                {
+                    throw Malformed("a body fragment is longer than the body it belongs to");
+                }
+
+                if (received == 0)
+                {
+                    throw Malformed($"its side channel ended after {done} of its {total} body bytes");
+                }
+
+                done += received;
+            }
+        }
+    }
 
     /// <summary>Reads the descriptors queued on a message's side channel until <paramref name="expected"/> are held.</summary>
     private static void ReadSideChannel(SafeFdHandle side, List<SafeFdHandle> fds, int expected)

@@ -21,6 +21,7 @@ public class HostileInputTests
 {
     private const ushort Body = RawPeer.FlagBodyInMemfd;
     private const ushort Side = RawPeer.FlagSideChannel;
+    private const ushort Streamed = 0x4; // FlagBodyInSideChannel
     private const int Sealed = RawPeer.AllSeals;
 
     /// <summary>How a test receives: every path must reject the same way.</summary>
@@ -74,6 +75,13 @@ public class HostileInputTests
             RawPeer.Send(s, RawPeer.Concat(RawPeer.Header(3, channels: 300, flags: Side), new byte[3]), [.. Enumerable.Repeat(fds[0], 252), m]))),
         ["side channel that is an unconnected socket"] = s => WithUnconnectedSocket(u => WithFds(1, fds =>
             RawPeer.Send(s, RawPeer.Concat(RawPeer.Header(3, channels: 300, flags: Side), new byte[3]), [.. Enumerable.Repeat(fds[0], 252), u]))),
+        ["streamed body flag without a side channel"] = s => RawPeer.Send(s, RawPeer.Header(200_000, flags: Streamed)),
+        ["streamed body shorter than declared"] = s => StreamedBody(s, declared: 300_000, fragments: [100_000, 100_000]),
+        ["streamed body left open shorter than declared"] = s => StreamedBody(s, declared: 300_000, fragments: [100_000], leaveOpen: true),
+        ["streamed body fragment longer than the body"] = s => StreamedBody(s, declared: 150_000, fragments: [100_000, 100_000]),
+        ["streamed body plus inline bytes"] = s => StreamedBody(s, declared: 150_000, fragments: [150_000], inlineBytes: 10),
+        ["streamed body fragment carrying a descriptor"] = s => StreamedBody(s, declared: 150_000, fragments: [150_000], fragmentFd: true),
+        ["streamed body and memfd body flags together"] = s => StreamedBody(s, declared: 150_000, fragments: [150_000], extraFlags: Body),
         ["datagram larger than the receive buffer (MSG_TRUNC)"] = s => RawPeer.Send(s, RawPeer.Concat(RawPeer.Header(150_000), new byte[150_000])),
     };
 
@@ -452,6 +460,37 @@ public class HostileInputTests
     /// A frame announcing <paramref name="declared"/> channels through a side channel: 252 on the datagram plus the
     /// side channel's end, and on the side channel the given chunks (declared count, descriptors actually sent).
     /// </summary>
+    /// <summary>A body "streamed" on a side channel that breaks the rules in one way.</summary>
+    private static void StreamedBody(
+        SafeFdHandle socket, int declared, int[] fragments, bool leaveOpen = false, int inlineBytes = 0, bool fragmentFd = false, ushort extraFlags = 0)
+    {
+        WithFds(1, fds =>
+        {
+            (SafeFdHandle sideSend, SafeFdHandle sideReceive) = Frames.CreateSocketPair();
+            int size = 4 * 1024 * 1024;
+            unsafe
+            {
+                _ = Interop.SetSockOpt(sideSend, Interop.SOL_SOCKET, Interop.SO_SNDBUF, &size, sizeof(int));
+            }
+
+            if (leaveOpen)
+            {
+                s_openUntilReceived.Add(sideSend);
+            }
+
+            using (leaveOpen ? null : sideSend)
+            using (sideReceive)
+            {
+                foreach (int fragment in fragments)
+                {
+                    RawPeer.Send(sideSend, new byte[fragment], fragmentFd ? [fds[0]] : []);
+                }
+
+                RawPeer.Send(socket, RawPeer.Concat(RawPeer.Header((uint)declared, flags: (ushort)(Streamed | extraFlags)), new byte[inlineBytes]), sideReceive);
+            }
+        });
+    }
+
     private static void SideChannel(SafeFdHandle socket, int declared, (int Claimed, int Sent)[] chunks, bool leaveOpen = false)
     {
         WithFds(1, fds =>
