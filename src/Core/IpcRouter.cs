@@ -36,6 +36,13 @@ public sealed partial class IpcRouter : IDisposable
     private ILogger _logger;
     private int _shutdown;
 
+    /// <summary>
+    /// 1 while a wake-up message is queued and not yet handled. At most one is ever outstanding, so the wake-up
+    /// channel cannot fill up: a full one would block AddRoute callers, and deadlock the router thread itself
+    /// when its handlers add routes.
+    /// </summary>
+    private int _wakeUpQueued;
+
     /// <summary>Creates a router with its own thread.</summary>
     /// <param name="logger">Where handler failures and malformed messages are logged; none when null.</param>
     /// <exception cref="IpcException">The OS refused.</exception>
@@ -123,6 +130,12 @@ public sealed partial class IpcRouter : IDisposable
         }
 
         _pending.Enqueue(route);
+        if (Interlocked.Exchange(ref _wakeUpQueued, 1) != 0)
+        {
+            // A wake-up is already on its way; the router thread takes every pending route when it handles it.
+            return;
+        }
+
         try
         {
             _wakeUp.Send([WakeUp]);
@@ -192,6 +205,8 @@ public sealed partial class IpcRouter : IDisposable
             return false;
         }
 
+        // From here on, a newly enqueued route sends a new wake-up.
+        Interlocked.Exchange(ref _wakeUpQueued, 0);
         while (_pending.TryDequeue(out Route? route))
         {
             ulong id = _set.AddOpaque(route.Receiver);

@@ -267,6 +267,66 @@ public class RouterTests
         Assert.Single(threads);
     }
 
+    [Fact(Timeout = 60_000)] // servo routes receivers that arrive in routed messages, from inside handlers
+    public async Task AddRoute_CalledByHandlersHundredsOfTimesInOneBatch_EveryNewRouteRuns()
+    {
+        const int Registrars = 20;
+        const int PerRegistrar = 16;
+        using var router = new IpcRouter();
+        var keep = new List<IDisposable>();
+        int handled = 0;
+        var allHandled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        // Hold the router thread in a handler while the registrars are routed, so their queued messages
+        // (each carrying a receiver that the handler routes) all come back in one select.
+        using var release = new ManualResetEventSlim();
+        var holding = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        (IpcSender<int> gateTx, IpcReceiver<int> gateRx) = Ipc.Channel<int>();
+        keep.Add(gateTx);
+        router.AddRoute(gateRx, _ =>
+        {
+            holding.TrySetResult();
+            release.Wait(ReceiveExtensions.Patience);
+        });
+        gateTx.Send(0);
+        await holding.Task.WithTimeout();
+
+        for (int r = 0; r < Registrars; r++)
+        {
+            (IpcSender<IpcReceiver<int>> tx, IpcReceiver<IpcReceiver<int>> rx) = Ipc.Channel<IpcReceiver<int>>();
+            keep.Add(tx);
+            for (int i = 0; i < PerRegistrar; i++)
+            {
+                (IpcSender<int> innerTx, IpcReceiver<int> innerRx) = Ipc.Channel<int>();
+                keep.Add(innerTx);
+                innerTx.Send(i);
+                tx.Send(innerRx);
+            }
+
+            router.AddRoute(rx, inner => router.AddRoute(inner, _ =>
+            {
+                if (Interlocked.Increment(ref handled) == Registrars * PerRegistrar)
+                {
+                    allHandled.TrySetResult();
+                }
+            }));
+        }
+
+        release.Set();
+        try
+        {
+            await allHandled.Task.WaitAsync(TimeSpan.FromSeconds(20));
+        }
+        catch (TimeoutException)
+        {
+            Assert.Fail($"only {Volatile.Read(ref handled)} of {Registrars * PerRegistrar} routes added by handlers ran");
+        }
+        finally
+        {
+            keep.ForEach(k => k.Dispose());
+        }
+    }
+
     private static List<int> Range(int count)
     {
         var list = new List<int>(count);
