@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Concurrent;
 using System.Collections.Generic;
+using System.Linq;
 using System.Threading;
 using System.Threading.Channels;
 using System.Threading.Tasks;
@@ -324,6 +325,55 @@ public class RouterTests
         finally
         {
             keep.ForEach(k => k.Dispose());
+        }
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task AddRoute_RacingShutdown_EveryRouteEnds()
+    {
+        for (int iteration = 0; iteration < 100; iteration++)
+        {
+            var router = new IpcRouter();
+            var readers = new List<ChannelReader<int>>();
+            var senders = new List<IpcSender<int>>();
+            using var go = new Barrier(2);
+            Task adding = Task.Factory.StartNew(
+                () =>
+                {
+                    go.SignalAndWait(ReceiveExtensions.Patience);
+                    for (int i = 0; i < 20; i++)
+                    {
+                        (IpcSender<int> tx, IpcReceiver<int> rx) = Ipc.Channel<int>();
+                        senders.Add(tx);
+                        readers.Add(router.RouteToChannel(rx));
+                    }
+                },
+                CancellationToken.None,
+                TaskCreationOptions.LongRunning,
+                TaskScheduler.Default);
+            go.SignalAndWait(ReceiveExtensions.Patience);
+            router.Shutdown();
+            await adding.WithTimeout();
+
+            // Routed before the shutdown or dropped after it: either way each one ends, none is stranded.
+            await Task.WhenAll(readers.Select(r => r.Completion)).WithTimeout();
+            senders.ForEach(s => s.Dispose());
+        }
+    }
+
+    [Fact]
+    public void AddRoute_AfterShutdown_OnClosedThatThrows_IsLoggedNotThrown()
+    {
+        var logger = new CapturingLogger();
+        var router = new IpcRouter(logger);
+        router.Shutdown();
+        (IpcSender<int> tx, IpcReceiver<int> rx) = Ipc.Channel<int>();
+        using (tx)
+        {
+            router.AddRoute(rx, _ => { }, () => throw new InvalidOperationException("closed callback failure"));
+            logger.WaitFor(1);
+            Assert.IsType<InvalidOperationException>(Assert.Single(logger.Entries).Error);
+            Assert.Throws<IpcDisconnectedException>(() => tx.Send(1));
         }
     }
 
