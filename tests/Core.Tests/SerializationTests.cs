@@ -1,4 +1,5 @@
 using System;
+using System.Buffers;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
@@ -61,6 +62,9 @@ public sealed record Reading(Temperature Value, IpcSender<string> Ack);
 
 /// <summary>A compressible blob and an optional reply sender.</summary>
 public sealed record CompressibleEnvelope(byte[] Blob, IpcSender<int>? Reply);
+
+/// <summary>Byte fields of every memory type.</summary>
+public sealed record Blobs(ReadOnlyMemory<byte> ReadOnly, Memory<byte> Writable, ArraySegment<byte> Segment, ReadOnlySequence<byte> Sequence);
 
 /// <summary>A type whose serialization fails: its property getter throws.</summary>
 public sealed class Bomb
@@ -250,20 +254,42 @@ public class SerializationTests
         }
     }
 
-    [Fact]
-    public void WithMaxMessageSize_AppliesToReceiversMovedIntoAReceiverSet()
+    [Theory]
+    [InlineData("typed")]
+    [InlineData("opaque")]
+    [InlineData("bytes")]
+    public void WithMaxMessageSize_AppliesToReceiversMovedIntoAReceiverSet(string kind)
     {
         (IpcSender<byte[]> tx, IpcReceiver<byte[]> rx) = Ipc.Channel<byte[]>(IpcSerializerOptions.Default.WithMaxMessageSize(1024));
         using var set = new IpcReceiverSet();
         using (tx)
         {
-            ulong id = set.Add(rx);
+            ulong id = kind switch
+            {
+                "typed" => set.Add(rx),
+                "opaque" => set.AddOpaque(rx.ToOpaque()),
+                _ => set.Add(rx.ToOpaque().ToBytes()),
+            };
             tx.Send(new byte[4096]);
             tx.Send(new byte[10]);
-            Assert.Throws<IpcSerializationException>(() => set.Select());
+            Assert.Throws<IpcSerializationException>(() => set.SelectAtLeast(1));
             IpcMessageReceived received = Assert.IsType<IpcMessageReceived>(Assert.Single(set.SelectAtLeast(1)));
             Assert.Equal(id, received.Id);
             Assert.Equal(10, received.Message.Deserialize<byte[]>().Length);
+        }
+    }
+
+    [Fact]
+    public void WithMaxMessageSize_KeptByABytesView_OfTheReceiver()
+    {
+        (IpcSender<byte[]> tx, IpcReceiver<byte[]> rx) = Ipc.Channel<byte[]>(IpcSerializerOptions.Default.WithMaxMessageSize(1024));
+        using (tx)
+        using (IpcBytesReceiver bytes = rx.ToOpaque().ToBytes())
+        {
+            tx.Send(new byte[4096]);
+            tx.Send(new byte[10]);
+            Assert.Throws<IpcSerializationException>(() => bytes.RecvWithin());
+            Assert.Equal(10, MessagePackSerializer.Deserialize<byte[]>(bytes.RecvWithin()).Length);
         }
     }
 
@@ -295,6 +321,27 @@ public class SerializationTests
             }
 
             Assert.Equal(1, replyRx.RecvWithin());
+        }
+    }
+
+    [Fact] // Receive buffers are pooled and reused: a received value must own its bytes
+    public void Recv_MemoryTypedFields_DoNotAliasTheReusedReceiveBuffer()
+    {
+        (IpcSender<Blobs> tx, IpcReceiver<Blobs> rx) = Ipc.Channel<Blobs>();
+        using (tx)
+        using (rx)
+        {
+            byte[] a = [1, 1, 1, 1];
+            byte[] b = [2, 2, 2, 2, 2, 2, 2, 2];
+            tx.Send(new Blobs(a, a, new ArraySegment<byte>(a), new ReadOnlySequence<byte>(a)));
+            Blobs first = rx.RecvWithin();
+            tx.Send(new Blobs(b, b, new ArraySegment<byte>(b), new ReadOnlySequence<byte>(b)));
+            Blobs second = rx.RecvWithin();
+            Assert.Equal(a, first.ReadOnly.ToArray());
+            Assert.Equal(a, first.Writable.ToArray());
+            Assert.Equal(a, first.Segment.ToArray());
+            Assert.Equal(a, first.Sequence.ToArray());
+            Assert.Equal(b, second.ReadOnly.ToArray());
         }
     }
 
