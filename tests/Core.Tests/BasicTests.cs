@@ -183,6 +183,39 @@ public class BasicTests
         }
     }
 
+    [Fact(Timeout = 30_000)]
+    public async Task RecvAsync_ReceiverDisposedWhileWaiting_ThrowsObjectDisposed_AndSendersSeeDisconnected()
+    {
+        (IpcSender<int> tx, IpcReceiver<int> rx) = Ipc.Channel<int>();
+        using (tx)
+        {
+            ValueTask<int> pending = rx.RecvAsync();
+            rx.Dispose();
+            await Assert.ThrowsAsync<ObjectDisposedException>(() => pending.WithTimeout());
+            Assert.Throws<IpcDisconnectedException>(() => tx.Send(1));
+        }
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task ReadAllAsync_Cancelled_ThrowsOperationCanceled()
+    {
+        (IpcSender<int> tx, IpcReceiver<int> rx) = Ipc.Channel<int>();
+        using (tx)
+        using (rx)
+        {
+            tx.Send(1);
+            using var cts = new CancellationTokenSource();
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(async () =>
+            {
+                await foreach (int value in rx.ReadAllAsync(cts.Token))
+                {
+                    Assert.Equal(1, value);
+                    cts.Cancel();
+                }
+            });
+        }
+    }
+
     [Fact(Timeout = 30_000)] // Semantics: ReadAllAsync simply ends on disconnection
     public async Task ReadAllAsync_ReadsEveryMessageInOrder_ThenEnds()
     {

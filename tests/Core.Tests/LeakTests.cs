@@ -342,6 +342,87 @@ public class LeakTests
         }
     }
 
+    [Fact(Timeout = 30_000)] // Semantics: CLOEXEC everywhere
+    public async Task EveryDescriptorIpcChannelOpens_IsCloseOnExec()
+    {
+        Dictionary<int, string> baseline = Fds.Baseline();
+        var owners = new List<IDisposable>();
+        (IpcSender<OptionalHandles> tx, IpcReceiver<OptionalHandles> rx) = Ipc.Channel<OptionalHandles>();
+        owners.Add(tx);
+        owners.Add(rx);
+        owners.Add(tx.Clone());
+        (IpcBytesSender btx, IpcBytesReceiver brx) = Ipc.BytesChannel();
+        owners.Add(btx);
+        owners.Add(brx);
+        owners.Add(IpcSharedMemory.FromByte(1, 10));
+        owners.Add(IpcSharedMemory.FromBytes([]));
+        var set = new IpcReceiverSet();
+        owners.Add(set);
+        (IpcSender<int> setTx, IpcReceiver<int> setRx) = Ipc.Channel<int>();
+        owners.Add(setTx);
+        set.Add(setRx);
+        ValueTask<IReadOnlyList<IpcSelectionResult>> selecting = set.SelectAsync();
+
+        // Received descriptors, including a large body's memfd and a server's accepted socket.
+        (IpcSender<int> sub, IpcReceiver<int> subRx) = Ipc.Channel<int>();
+        owners.Add(subRx);
+        tx.Send(new OptionalHandles(sub, null, IpcSharedMemory.FromBytes(new byte[200_000]), 1));
+        OptionalHandles arrived = rx.RecvWithin();
+        owners.Add(arrived.Sender!);
+        owners.Add(arrived.Memory!);
+        var server = new IpcServer<int>();
+        owners.Add(server);
+        IpcSender<int> client = IpcSender<int>.Connect(server.Name);
+        owners.Add(client);
+        client.Send(1);
+        (IpcReceiver<int> accepted, _, _) = server.Accept(ReceiveExtensions.Patience);
+        owners.Add(accepted);
+        owners.Add(new IpcOneShotServer<int>());
+
+        try
+        {
+            List<int> opened = Fds.Snapshot().Keys.Where(fd => !baseline.ContainsKey(fd)).ToList();
+            Assert.True(opened.Count >= 15, $"expected this test's descriptors, found {opened.Count}");
+            List<string> inheritable = opened
+                .Where(fd => !IsCloseOnExec(fd))
+                .Select(fd => $"{fd} -> {new FileInfo($"/proc/self/fd/{fd}").LinkTarget}")
+                .ToList();
+            Assert.True(inheritable.Count == 0, $"not close-on-exec: {string.Join(", ", inheritable)}");
+        }
+        finally
+        {
+            owners.ForEach(o => o.Dispose());
+        }
+
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => selecting.WithTimeout());
+        Fds.AssertNoneOpenedSince(baseline, "after disposing every owner");
+    }
+
+    [Theory] // Semantics: every object that owns an OS handle is IDisposable
+    [InlineData(typeof(IpcSender<int>))]
+    [InlineData(typeof(IpcReceiver<int>))]
+    [InlineData(typeof(IpcBytesSender))]
+    [InlineData(typeof(IpcBytesReceiver))]
+    [InlineData(typeof(OpaqueIpcSender))]
+    [InlineData(typeof(OpaqueIpcReceiver))]
+    [InlineData(typeof(IpcSharedMemory))]
+    [InlineData(typeof(IpcReceiverSet))]
+    [InlineData(typeof(IpcMessage))]
+    [InlineData(typeof(IpcOneShotServer<int>))]
+    [InlineData(typeof(IpcServer<int>))]
+    [InlineData(typeof(IpcRouter))]
+    public void HandleOwningType_IsDisposable(Type type)
+    {
+        Assert.True(typeof(IDisposable).IsAssignableFrom(type), $"{type.Name} owns OS handles but is not IDisposable");
+    }
+
+    private static bool IsCloseOnExec(int fd)
+    {
+        const int OCloexec = 0x80000; // 02000000 octal
+        string? flags = File.ReadLines($"/proc/self/fdinfo/{fd}").FirstOrDefault(l => l.StartsWith("flags:", StringComparison.Ordinal));
+        return flags is not null && (Convert.ToInt32(flags["flags:".Length..].Trim(), 8) & OCloexec) != 0;
+    }
+
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static IpcReceiver<int> ReceiverOfAnAbandonedSender()
     {

@@ -148,6 +148,40 @@ public class ReceiverSetTests
         Assert.Equal(new IpcChannelClosed(id), events[40]);
     }
 
+    [Fact(Timeout = 30_000)] // Rust: receiver_set_big_data
+    public async Task Select_1MiBMessagesOnTwoReceiversFromTwoThreads_BothArriveIntact()
+    {
+        (IpcBytesSender tx0, IpcBytesReceiver rx0) = Ipc.BytesChannel();
+        (IpcBytesSender tx1, IpcBytesReceiver rx1) = Ipc.BytesChannel();
+        using var set = new IpcReceiverSet();
+        ulong id0 = set.Add(rx0);
+        ulong id1 = set.Add(rx1);
+        byte[] data0 = Numbered.Pattern(0, 1024 * 1024);
+        byte[] data1 = Numbered.Pattern(1, 1024 * 1024);
+        Task send0 = Task.Run(() =>
+        {
+            using (tx0)
+            {
+                tx0.Send(data0);
+            }
+        });
+        Task send1 = Task.Run(() =>
+        {
+            using (tx1)
+            {
+                tx1.Send(data1);
+            }
+        });
+
+        // Two messages and two closes.
+        List<IpcSelectionResult> events = set.SelectAtLeast(4);
+        await Task.WhenAll(send0, send1).WithTimeout();
+        Dictionary<ulong, byte[]> messages = events.OfType<IpcMessageReceived>().ToDictionary(e => e.Id, e => e.Message.Data.ToArray());
+        Assert.Equal(data0, messages[id0]);
+        Assert.Equal(data1, messages[id1]);
+        Assert.Equal(2, events.OfType<IpcChannelClosed>().Count());
+    }
+
     [Fact] // The set's contract: one busy channel cannot starve the others
     public void Select_BusyReceiverAndQuietReceiver_TheQuietOneIsReportedPromptly()
     {
@@ -272,6 +306,22 @@ public class ReceiverSetTests
             tx.Send(1);
             IpcMessageReceived message = Assert.IsType<IpcMessageReceived>(Assert.Single(await set.SelectAsync().WithTimeout()));
             Assert.Equal(1, message.Message.Deserialize<int>());
+        }
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task SelectAsync_SetDisposedWhileWaiting_ThrowsObjectDisposed()
+    {
+        (IpcSender<int> tx, IpcReceiver<int> rx) = Ipc.Channel<int>();
+        var set = new IpcReceiverSet();
+        using (tx)
+        {
+            set.Add(rx);
+            ValueTask<IReadOnlyList<IpcSelectionResult>> pending = set.SelectAsync();
+            set.Dispose();
+            await Assert.ThrowsAsync<ObjectDisposedException>(() => pending.WithTimeout());
+            Assert.Throws<ObjectDisposedException>(() => set.TrySelect());
+            Assert.Throws<IpcDisconnectedException>(() => tx.Send(1));
         }
     }
 

@@ -87,6 +87,41 @@ public class ServerTests
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => server.AcceptAsync(new CancellationToken(canceled: true)).WithTimeout());
     }
 
+    [Fact] // #378/#380: a one-shot server takes one client; the others are refused, never silently merged or lost
+    public void OneShot_TwoClientsConnected_OneIsAccepted_TheOtherIsDisconnected()
+    {
+        using var server = new IpcOneShotServer<int>();
+        using IpcSender<int> first = IpcSender<int>.Connect(server.Name);
+        using IpcSender<int> second = IpcSender<int>.Connect(server.Name);
+        first.Send(1);
+        second.Send(2);
+        (IpcReceiver<int> rx, int accepted) = server.Accept(s_childWait);
+        using (rx)
+        {
+            IpcSender<int> winner = accepted == 1 ? first : second;
+            IpcSender<int> loser = accepted == 1 ? second : first;
+            Assert.Throws<IpcDisconnectedException>(() => loser.Send(3));
+            winner.Send(4);
+            Assert.Equal(4, rx.RecvWithin());
+            Assert.False(rx.TryRecv(out _));
+        }
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task AcceptAsync_ServerDisposedWhileWaiting_ThrowsObjectDisposed()
+    {
+        var oneShot = new IpcOneShotServer<int>();
+        Task<(IpcReceiver<int>, int)> pendingOneShot = oneShot.AcceptAsync();
+        oneShot.Dispose();
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => pendingOneShot.WithTimeout());
+
+        var server = new IpcServer<int>();
+        Task<(IpcReceiver<int>, int, IpcPeer)> pending = server.AcceptAsync();
+        server.Dispose();
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => pending.WithTimeout());
+        Assert.Throws<ObjectDisposedException>(() => server.Accept(TimeSpan.Zero));
+    }
+
     [Fact]
     public void OneShot_ClientHangsUpWithoutSending_AcceptThrowsDisconnected()
     {
