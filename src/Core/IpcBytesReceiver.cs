@@ -29,6 +29,9 @@ public sealed class IpcBytesReceiver : IDisposable, IIpcChannelHandle
         _options = options;
     }
 
+    /// <summary>The options this receiver was made with (its message size limit).</summary>
+    internal IpcSerializerOptions Options => _options;
+
     /// <summary>Waits for the next message.</summary>
     /// <returns>The message bytes.</returns>
     /// <exception cref="IpcDisconnectedException">Every sender is gone and every message was received.</exception>

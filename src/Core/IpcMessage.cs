@@ -70,9 +70,14 @@ public sealed class IpcMessage : IDisposable
     /// <summary>Closes any handles not claimed by <see cref="Deserialize{T}"/>.</summary>
     public void Dispose()
     {
-        _handles?.Dispose();
-        _handles = null;
-        _consumed = _consumed || HasHandles;
+        ReceivedHandles? handles = _handles;
+        if (handles is not null)
+        {
+            // The handles are gone: a later Deserialize must say so, not misreport a malformed message.
+            _consumed = true;
+            _handles = null;
+            handles.Dispose();
+        }
     }
 
     /// <summary>Shows at most 256 bytes.</summary>

@@ -43,7 +43,7 @@ public sealed class IpcReceiverSet : IDisposable
     public ulong Add(IpcBytesReceiver receiver)
     {
         ArgumentNullException.ThrowIfNull(receiver);
-        return AddCore(receiver.Take(), IpcSerializerOptions.Default);
+        return AddCore(receiver.Take(), receiver.Options);
     }
 
     /// <summary>Moves an opaque receiver into the set.</summary>

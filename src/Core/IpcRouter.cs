@@ -36,6 +36,19 @@ public sealed partial class IpcRouter : IDisposable
     private ILogger _logger;
     private int _shutdown;
 
+    /// <summary>
+    /// 1 while a wake-up message is queued and not yet handled. At most one is ever outstanding, so the wake-up
+    /// channel cannot fill up: a full one would block AddRoute callers, and deadlock the router thread itself
+    /// when its handlers add routes.
+    /// </summary>
+    private int _wakeUpQueued;
+
+    /// <summary>Orders enqueuing a route against the router thread's final drain (see <see cref="_stopped"/>).</summary>
+    private readonly object _pendingGate = new();
+
+    /// <summary>Set, under <see cref="_pendingGate"/>, once the router thread takes no more pending routes.</summary>
+    private bool _stopped;
+
     /// <summary>Creates a router with its own thread.</summary>
     /// <param name="logger">Where handler failures and malformed messages are logged; none when null.</param>
     /// <exception cref="IpcException">The OS refused.</exception>
@@ -116,13 +129,30 @@ public sealed partial class IpcRouter : IDisposable
 
     private void Enqueue(Route route)
     {
-        if (Volatile.Read(ref _shutdown) != 0)
+        bool queued = false;
+        lock (_pendingGate)
         {
-            route.Drop();
+            // Under the gate, a route is either queued before the final drain (which then drops it) or dropped
+            // here: never left in the queue after the router thread is gone.
+            if (!_stopped && Volatile.Read(ref _shutdown) == 0)
+            {
+                _pending.Enqueue(route);
+                queued = true;
+            }
+        }
+
+        if (!queued)
+        {
+            route.Drop(Logger);
             return;
         }
 
-        _pending.Enqueue(route);
+        if (Interlocked.Exchange(ref _wakeUpQueued, 1) != 0)
+        {
+            // A wake-up is already on its way; the router thread takes every pending route when it handles it.
+            return;
+        }
+
         try
         {
             _wakeUp.Send([WakeUp]);
@@ -178,9 +208,14 @@ public sealed partial class IpcRouter : IDisposable
             }
 
             _routes.Clear();
+            lock (_pendingGate)
+            {
+                _stopped = true;
+            }
+
             while (_pending.TryDequeue(out Route? late))
             {
-                late.Drop();
+                late.Drop(Logger);
             }
         }
     }
@@ -192,6 +227,8 @@ public sealed partial class IpcRouter : IDisposable
             return false;
         }
 
+        // From here on, a newly enqueued route sends a new wake-up.
+        Interlocked.Exchange(ref _wakeUpQueued, 0);
         while (_pending.TryDequeue(out Route? route))
         {
             ulong id = _set.AddOpaque(route.Receiver);
@@ -242,10 +279,12 @@ public sealed partial class IpcRouter : IDisposable
         }
 
         /// <summary>Ends a route that never ran (added after shutdown): its handler never runs, its end is signalled.</summary>
-        public void Drop()
+        public void Drop(ILogger logger)
         {
             Receiver.Dispose();
-            OnClosed?.Invoke();
+
+            // Logged, not thrown: on the router thread an exception here would escape its finally and end the process.
+            Close(logger);
         }
     }
 

@@ -16,6 +16,7 @@ internal static class Program
     private static async Task<int> Main(string[] args)
     {
         TransportScenarios.Register(s_scenarios);
+        CoreScenarios.Register(s_scenarios);
         if (args.Length == 0 || !s_scenarios.TryGetValue(args[0], out Func<string[], Task<int>>? scenario))
         {
             await Console.Error.WriteLineAsync($"usage: IpcChannel.TestChild <scenario> [args]; scenarios: {string.Join(", ", s_scenarios.Keys)}").ConfigureAwait(false);

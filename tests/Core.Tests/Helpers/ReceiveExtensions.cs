@@ -1,0 +1,61 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+
+namespace IpcChannel.Core.Tests.Helpers;
+
+/// <summary>Bounded forms of the blocking receives, so a broken channel fails a test instead of hanging it.</summary>
+public static class ReceiveExtensions
+{
+    /// <summary>How long a test waits for something that should arrive promptly.</summary>
+    public static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
+
+    /// <summary>Receives the next message, or fails after <see cref="Patience"/>.</summary>
+    public static T RecvWithin<T>(this IpcReceiver<T> receiver, TimeSpan? timeout = null) =>
+        receiver.TryRecv(timeout ?? Patience, out T? value)
+            ? value
+            : throw new TimeoutException($"Nothing arrived on the IpcReceiver<{typeof(T).Name}> in time.");
+
+    /// <summary>Receives the next bytes message, or fails after <see cref="Patience"/>.</summary>
+    public static byte[] RecvWithin(this IpcBytesReceiver receiver, TimeSpan? timeout = null) =>
+        receiver.TryRecv(timeout ?? Patience, out byte[]? value)
+            ? value
+            : throw new TimeoutException("Nothing arrived on the IpcBytesReceiver in time.");
+
+    /// <summary>Selects until <paramref name="count"/> events were collected, or fails after <see cref="Patience"/>.</summary>
+    public static List<IpcSelectionResult> SelectAtLeast(this IpcReceiverSet set, int count, TimeSpan? timeout = null)
+    {
+        var events = new List<IpcSelectionResult>();
+        long start = Stopwatch.GetTimestamp();
+        TimeSpan limit = timeout ?? Patience;
+        while (events.Count < count)
+        {
+            TimeSpan left = limit - Stopwatch.GetElapsedTime(start);
+            if (left <= TimeSpan.Zero)
+            {
+                throw new TimeoutException($"Only {events.Count} of {count} receiver-set events arrived in time.");
+            }
+
+            events.AddRange(set.TrySelect(left));
+        }
+
+        return events;
+    }
+
+    /// <summary>Asserts the receiver reports the disconnection within <see cref="Patience"/> (and nothing else first).</summary>
+    public static void AssertDisconnectedWithin<T>(this IpcReceiver<T> receiver, TimeSpan? timeout = null)
+    {
+        try
+        {
+            if (receiver.TryRecv(timeout ?? Patience, out T? value))
+            {
+                throw new Xunit.Sdk.XunitException($"Expected the channel to be disconnected, but received {value}.");
+            }
+
+            throw new Xunit.Sdk.XunitException("Expected the channel to be disconnected, but it stayed open.");
+        }
+        catch (IpcDisconnectedException)
+        {
+        }
+    }
+}
