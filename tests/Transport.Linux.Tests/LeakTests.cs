@@ -8,6 +8,7 @@ using System.Text;
 using System.Threading;
 using System.Threading.Tasks;
 using IpcChannel.TestChild;
+using Payload = IpcChannel.Tests.Support.Payload;
 using IpcChannel.Tests.Support;
 using Xunit;
 using static IpcChannel.Tests.Support.Channels;
