@@ -14,6 +14,7 @@ public sealed partial class ProbeWorker(ILogger<ProbeWorker> logger) : IpcWorker
     private readonly TaskCompletionSource _finish = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _consumed;
     private long _consumedBytes;
+    private readonly SemaphoreSlim _arrived = new(0);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -81,6 +82,13 @@ public sealed partial class ProbeWorker(ILogger<ProbeWorker> logger) : IpcWorker
                 return Reply("produced", request.Number);
             case "consumed":
                 return Reply("consumed", Interlocked.Read(ref _consumed));
+            case "await-consumed":
+                while (Interlocked.Read(ref _consumed) < request.Number)
+                {
+                    await _arrived.WaitAsync(cancellationToken);
+                }
+
+                return Reply("consumed", Interlocked.Read(ref _consumed));
             default:
                 throw new NotSupportedException($"unknown verb {request.Verb}");
         }
@@ -97,6 +105,7 @@ public sealed partial class ProbeWorker(ILogger<ProbeWorker> logger) : IpcWorker
             {
                 Interlocked.Increment(ref _consumed);
                 Interlocked.Add(ref _consumedBytes, item.Payload.Length);
+                _arrived.Release();
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
