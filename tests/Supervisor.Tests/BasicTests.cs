@@ -6,6 +6,7 @@ using IpcChannel.Supervisor.Tests.Support;
 using IpcChannel.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Xunit;
 
@@ -112,5 +113,32 @@ public class BasicTests
         var error = await Assert.ThrowsAsync<Microsoft.Extensions.Options.OptionsValidationException>(() => host.Host.StartAsync());
         Assert.Contains("HeartbeatTimeout", error.Message);
         Assert.Contains("'probe'", error.Message);
+    }
+
+    [Fact(Timeout = 120_000)]
+    public async Task HostBuilderShape_AddIpcWorker_ServesThroughDi()
+    {
+        var logs = new CapturingLoggerProvider();
+        using IHost host = new HostBuilder()
+            .ConfigureLogging(l => l.AddProvider(logs))
+            .AddIpcWorker<ProbeWorker>("classic", o =>
+            {
+                o.Executable = TestPaths.Dll;
+                o.Arguments = [];
+                o.StartTimeout = TimeSpan.FromSeconds(30);
+            })
+            .Build();
+        await host.StartAsync().WithTimeout(TimeSpan.FromSeconds(90));
+        try
+        {
+            var client = host.Services.GetRequiredKeyedService<IpcWorkerClient<ProbeCommand, ProbeReply>>("classic");
+            ProbeReply reply = await client.RequestAsync(new ProbeCommand("echo", "via dotnet app.dll"));
+            Assert.Equal("via dotnet app.dll", reply.Text);
+            Assert.Contains("IpcChannel.Supervisor.TestHost.dll", System.IO.File.ReadAllText($"/proc/{reply.Pid}/cmdline"));
+        }
+        finally
+        {
+            await host.StopAsync().WithTimeout(TimeSpan.FromSeconds(60));
+        }
     }
 }

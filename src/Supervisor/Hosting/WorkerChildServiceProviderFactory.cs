@@ -57,7 +57,7 @@ internal sealed class WorkerChildServiceProviderFactory : IServiceProviderFactor
         }
 
         services.AddSingleton(Watchdog);
-        services.Configure<ConsoleLifetimeOptions>(o => o.SuppressStatusMessages = true);
+        services.AddSingleton<IHostLifetime, WorkerHostLifetime>();
         Watchdog.Start(Info.ParentPid);
         return services;
     }
