@@ -16,10 +16,31 @@ using Microsoft.Extensions.Logging;
 if (IpcWorkerEnvironment.IsWorker)
 {
     // A worker needs no configuration files or console logging: the lean host keeps its start short.
+    bool trace = Environment.GetEnvironmentVariable("BENCH_TRACE_START") == "1";
+    Stopwatch sinceMain = Stopwatch.StartNew();
+    TimeSpan beforeMain = DateTime.Now - Process.GetCurrentProcess().StartTime;
     HostApplicationBuilder worker = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { Args = args });
     worker.AddIpcWorker<EchoWorker>(IpcWorkerEnvironment.WorkerName!);
     using IHost workerHost = worker.Build();
-    await workerHost.RunAsync();
+    TimeSpan built = sinceMain.Elapsed;
+    if (trace)
+    {
+        Console.Error.WriteLine($"runtime start to Main {beforeMain.TotalMilliseconds:0} ms, host built +{built.TotalMilliseconds:0} ms");
+    }
+
+    try
+    {
+        await workerHost.StartAsync();
+    }
+    finally
+    {
+        if (trace)
+        {
+            Console.Error.WriteLine($"host started (hello sent) +{sinceMain.Elapsed.TotalMilliseconds:0} ms");
+        }
+    }
+
+    await workerHost.WaitForShutdownAsync();
     return 0;
 }
 

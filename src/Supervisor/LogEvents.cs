@@ -19,6 +19,7 @@ internal static class LogEvents
     public const int Escalating = 7014;
     public const int LinkIntroduced = 7015;
     public const int SupervisorLoopFailed = 7016;
+    public const int BootstrapFailed = 7017;
 
     public const int ChildCompleted = 7100;
     public const int ChildCrashed = 7101;

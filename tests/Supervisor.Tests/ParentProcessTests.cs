@@ -30,11 +30,18 @@ public partial class ParentProcessTests
         }
     }
 
-    [Fact(Timeout = 120_000)]
-    public async Task HostStop_WorkersStopGracefully_InReverseStartOrder_AndOtherServicesRanOnlyInParent()
+    [Theory(Timeout = 120_000)]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task HostStop_WorkersStopGracefully_InReverseStartOrder_AndOtherServicesRanOnlyInParent(bool viaDotnet)
     {
-        using ParentProcess parent = ParentProcess.Start("three");
-        await parent.WaitForLineAsync(l => l.StartsWith("READY", StringComparison.Ordinal), TimeSpan.FromSeconds(90));
+        using ParentProcess parent = ParentProcess.Start("three", viaDotnet);
+        int[] workers = ParsePids(await parent.WaitForLineAsync(l => l.StartsWith("READY", StringComparison.Ordinal), TimeSpan.FromSeconds(90)));
+
+        // The default launch relaunches the app the way it was started: its apphost, or dotnet app.dll.
+        string commandLine = System.IO.File.ReadAllText($"/proc/{workers[0]}/cmdline").Replace('\0', ' ');
+        Assert.Contains("--scenario three", commandLine);
+        Assert.Equal(viaDotnet, commandLine.Contains("IpcChannel.Supervisor.TestHost.dll", StringComparison.Ordinal));
 
         parent.Signal(15);
         int code = await parent.WaitForExitAsync(TimeSpan.FromSeconds(60));

@@ -73,6 +73,11 @@ internal sealed partial class BootstrapServer : IDisposable
                 Log.Refused(_logger, 0, e.Message);
                 continue;
             }
+            catch (Exception e)
+            {
+                Log.AcceptFailed(_logger, e);
+                return;
+            }
 
             WorkerHello? hello = client.First.Hello;
             if (client.First.Kind == ControlUpKind.Hello && hello is not null && _pending.TryRemove(hello.Token, out TaskCompletionSource<WorkerArrival>? arrival)
@@ -97,5 +102,8 @@ internal sealed partial class BootstrapServer : IDisposable
     {
         [LoggerMessage(EventId = LogEvents.BootstrapRefused, Level = LogLevel.Warning, Message = "The supervisor's bootstrap server refused a client (pid {Pid}): {Reason}.")]
         public static partial void Refused(ILogger logger, int pid, string reason);
+
+        [LoggerMessage(EventId = LogEvents.BootstrapFailed, Level = LogLevel.Critical, Message = "The supervisor's bootstrap server stopped accepting: workers can no longer connect back.")]
+        public static partial void AcceptFailed(ILogger logger, Exception exception);
     }
 }

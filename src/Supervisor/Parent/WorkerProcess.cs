@@ -118,5 +118,10 @@ internal sealed class WorkerProcess : IDisposable
         {
             return 128 + Interop.SIGKILL;
         }
+        catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception or System.IO.IOException)
+        {
+            // CliWrap could not observe the process or its output: report an abnormal end.
+            return -1;
+        }
     }
 }

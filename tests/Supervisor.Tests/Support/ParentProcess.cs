@@ -35,14 +35,20 @@ public sealed class ParentProcess : IDisposable
         }
     }
 
-    public static ParentProcess Start(string scenario)
+    /// <summary>Starts the test host app as a parent, through its apphost or as <c>dotnet app.dll</c>.</summary>
+    public static ParentProcess Start(string scenario, bool viaDotnet = false)
     {
-        var start = new ProcessStartInfo(TestPaths.Apphost)
+        var start = new ProcessStartInfo(viaDotnet ? "dotnet" : TestPaths.Apphost)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        if (viaDotnet)
+        {
+            start.ArgumentList.Add(TestPaths.Dll);
+        }
+
         start.ArgumentList.Add("--scenario");
         start.ArgumentList.Add(scenario);
         start.Environment["DOTNET_ENVIRONMENT"] = "Production";
