@@ -1,0 +1,134 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Reflection;
+using IpcChannel.Supervisor.Child;
+using IpcChannel.Supervisor.Parent;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace IpcChannel.Supervisor.Hosting;
+
+/// <summary>What <c>AddIpcWorker</c> does, for both host builder shapes: supervise in a parent, run the worker in its child.</summary>
+internal static class WorkerRegistrar
+{
+    private const string FactoryKey = "IpcChannel.Supervisor.ChildFactory";
+
+    /// <summary>In a worker process: the factory that keeps only the worker running (installed once per builder).</summary>
+    public static WorkerChildServiceProviderFactory? GetOrCreateChildFactory(IDictionary<object, object> properties, out bool created)
+    {
+        created = false;
+        if (properties.TryGetValue(FactoryKey, out object? existing))
+        {
+            return (WorkerChildServiceProviderFactory)existing;
+        }
+
+        WorkerLaunchInfo? info = IpcWorkerEnvironment.Read();
+        if (info is null)
+        {
+            return null;
+        }
+
+        var factory = new WorkerChildServiceProviderFactory(info);
+        properties[FactoryKey] = factory;
+        created = true;
+        return factory;
+    }
+
+    public static void Register(IServiceCollection services, WorkerChildServiceProviderFactory? child, Type workerType, string name, Action<IpcWorkerOptions>? configure)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        (Type input, Type output) = GetMessageTypes(workerType);
+        if (child is not null)
+        {
+            if (string.Equals(child.Info.WorkerName, name, StringComparison.Ordinal))
+            {
+                RegisterChild(services, child, workerType, input, output, configure);
+            }
+
+            return;
+        }
+
+        MethodInfo register = typeof(WorkerRegistrar).GetMethod(nameof(RegisterParent), BindingFlags.NonPublic | BindingFlags.Static)!
+            .MakeGenericMethod(input, output);
+        register.Invoke(null, [services, workerType, name, configure]);
+    }
+
+    public static void AddSupervisorCore(IServiceCollection services)
+    {
+        if (services.Any(d => d.ServiceType == typeof(IpcSupervisor)))
+        {
+            return;
+        }
+
+        services.AddMetrics();
+        services.AddOptions<IpcSupervisorOptions>()
+            .PostConfigure<IConfiguration>((options, configuration) => configuration.GetSection(IpcSupervisorOptions.SectionName).Bind(options))
+            .ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<IpcSupervisorOptions>, IpcSupervisorOptionsValidator>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<IpcWorkerOptions>, IpcWorkerOptionsValidator>());
+        services.AddSingleton<IpcSupervisor>();
+        services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<IpcSupervisor>());
+    }
+
+    private static void RegisterParent<TIn, TOut>(IServiceCollection services, Type workerType, string name, Action<IpcWorkerOptions>? configure)
+    {
+        if (services.Any(d => d.ImplementationInstance is IpcWorkerRegistration r && r.Name == name))
+        {
+            throw new ArgumentException($"An IPC worker named '{name}' is already registered; give each AddIpcWorker call a distinct name.", nameof(name));
+        }
+
+        AddSupervisorCore(services);
+        services.AddSingleton(new IpcWorkerRegistration(name, workerType, (n, index, options) => new WorkerSlot<TIn, TOut>(n, index, workerType, options)));
+        OptionsBuilder<IpcWorkerOptions> options = services.AddOptions<IpcWorkerOptions>(name);
+        if (configure is not null)
+        {
+            options.Configure(configure);
+        }
+
+        options.PostConfigure<IConfiguration>((o, configuration) => configuration.GetSection($"{IpcSupervisorOptions.SectionName}:Workers:{name}").Bind(o))
+            .ValidateOnStart();
+        services.AddKeyedSingleton(name, (sp, _) => sp.GetRequiredService<IpcSupervisor>().GetClient<TIn, TOut>(name));
+        services.TryAddSingleton(sp => sp.GetRequiredService<IpcSupervisor>().GetClient<TIn, TOut>(name));
+        services.AddHealthChecks().Add(new HealthCheckRegistration(
+            $"ipc-worker:{name}",
+            sp => new IpcWorkerHealthCheck(sp.GetRequiredService<IpcSupervisor>(), name),
+            failureStatus: null,
+            tags: ["ipc-worker"]));
+    }
+
+    private static void RegisterChild(IServiceCollection services, WorkerChildServiceProviderFactory child, Type workerType, Type input, Type output, Action<IpcWorkerOptions>? configure)
+    {
+        var options = new IpcWorkerOptions();
+        configure?.Invoke(options);
+        child.ForwardLogs = options.ForwardLogs;
+        services.AddSingleton(child.Info);
+        Type service = typeof(WorkerChildService<,,>).MakeGenericType(workerType, input, output);
+        var descriptor = ServiceDescriptor.Singleton(typeof(IHostedService), service);
+        services.Add(descriptor);
+        child.WorkerService = descriptor;
+    }
+
+    private static (Type In, Type Out) GetMessageTypes(Type workerType)
+    {
+        for (Type? type = workerType; type is not null; type = type.BaseType)
+        {
+            if (type.IsGenericType && type.GetGenericTypeDefinition() == typeof(IpcWorker<,>))
+            {
+                if (workerType.IsAbstract)
+                {
+                    break;
+                }
+
+                Type[] arguments = type.GetGenericArguments();
+                return (arguments[0], arguments[1]);
+            }
+        }
+
+        throw new ArgumentException($"{workerType.FullName} is not a concrete class derived from IpcWorker<TIn, TOut>.", nameof(workerType));
+    }
+}

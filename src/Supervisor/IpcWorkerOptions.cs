@@ -1,0 +1,64 @@
+using System;
+using System.Collections.Generic;
+
+namespace IpcChannel.Supervisor;
+
+/// <summary>
+/// One worker's options (named options, the name is the worker's). Bound from
+/// <c>IpcSupervisor:Workers:{name}</c> after the code's <c>configure</c> delegate, so configuration wins,
+/// and validated at host start.
+/// </summary>
+public sealed class IpcWorkerOptions
+{
+    /// <summary>When it is restarted. Default <see cref="IpcRestartType.Permanent"/>.</summary>
+    public IpcRestartType Restart { get; set; } = IpcRestartType.Permanent;
+
+    /// <summary>How long a launched worker has to connect back and say hello; then it is killed and counted as a crash. Default 10 s.</summary>
+    public TimeSpan StartTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long a worker has to exit after the graceful stop message; then it gets SIGTERM. Default 5 s.</summary>
+    public TimeSpan StopTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How long a worker has to exit after SIGTERM; then it gets SIGKILL. Default 2 s.</summary>
+    public TimeSpan TerminateTimeout { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>How often the parent pings the worker; <see cref="TimeSpan.Zero"/> turns heartbeats off. Default 1 s.</summary>
+    public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>A worker that has not answered a ping for this long is deemed hung, killed and counted as a crash.
+    /// Must exceed <see cref="HeartbeatInterval"/>. Default 5 s.</summary>
+    public TimeSpan HeartbeatTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>What sends and requests do while the worker is down. Default <see cref="IpcUnavailablePolicy.Wait"/>.</summary>
+    public IpcUnavailablePolicy UnavailablePolicy { get; set; } = IpcUnavailablePolicy.Wait;
+
+    /// <summary>How long a send or request waits for a down worker under <see cref="IpcUnavailablePolicy.Wait"/>. Default 10 s.</summary>
+    public TimeSpan UnavailableTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>The default timeout of <see cref="IpcWorkerClient{TIn, TOut}.RequestAsync"/>. Default 30 s.</summary>
+    public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How many messages the worker sent on its own may wait in the parent until they are read; then the
+    /// worker's sends wait (back-pressure). Default 1024.</summary>
+    public int InboxCapacity { get; set; } = 1024;
+
+    /// <summary>
+    /// The program to launch as the worker. Null (the default) relaunches the current app: its apphost, or
+    /// <c>dotnet app.dll</c> when it was started that way. A path ending in <c>.dll</c> is run through the
+    /// <c>dotnet</c> that runs this process. The program must call <c>AddIpcWorker</c> with this worker's name.
+    /// </summary>
+    public string? Executable { get; set; }
+
+    /// <summary>The worker's arguments. Null (the default) passes the arguments this process was started with.</summary>
+    public IList<string>? Arguments { get; set; }
+
+    /// <summary>The worker's working directory; null (the default) uses this process's.</summary>
+    public string? WorkingDirectory { get; set; }
+
+    /// <summary>Extra environment variables for the worker (added to this process's environment).</summary>
+    public IDictionary<string, string> Environment { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
+
+    /// <summary>Whether the worker's ILogger records are forwarded to the parent's ILogger (in the child, the app's
+    /// other logging providers are then removed so nothing is written twice). Default true.</summary>
+    public bool ForwardLogs { get; set; } = true;
+}

@@ -1,0 +1,190 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using System.Linq;
+using System.Security.Cryptography;
+using System.Threading;
+using System.Threading.Channels;
+using System.Threading.Tasks;
+using IpcChannel.Supervisor.Protocol;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace IpcChannel.Supervisor.Parent;
+
+/// <summary>The supervisor: starting.</summary>
+internal sealed partial class IpcSupervisor
+{
+
+    private async Task<bool> StartRunAsync(WorkerSlot slot, CancellationToken cancellationToken)
+    {
+        BootstrapServer bootstrap = _bootstrap!;
+        int number = ++slot.IncarnationCounter;
+        string token = Convert.ToHexString(RandomNumberGenerator.GetBytes(16));
+        var run = new WorkerRun(slot, number, token);
+        slot.Current = run;
+        slot.State = IpcWorkerState.Starting;
+        Task<WorkerArrival> arrival = bootstrap.Expect(token);
+        ILogger output = _loggers.CreateLogger($"IpcChannel.Supervisor.Workers.{slot.Name}");
+        try
+        {
+            IpcWorkerLaunchSpec spec = BuildSpec(slot, number, token, bootstrap.Name);
+            run.Process = WorkerProcess.Start(
+                spec,
+                line => LogOutput(output, run, line, error: false),
+                line => LogOutput(output, run, line, error: true));
+        }
+        catch (Exception e)
+        {
+            bootstrap.Forget(token);
+            Log.StartFailed(_logger, slot.Name, e.Message, e);
+            run.SetReason($"could not launch: {e.Message}");
+            _metrics.Crashed(slot.Name);
+            run.Complete(-1);
+            _ended.Writer.TryWrite(run);
+            return false;
+        }
+
+        run.Scope.Pid = run.Process.Pid;
+        _metrics.Started(slot.Name);
+        _ = WatchExitAsync(run);
+
+        Task first;
+        try
+        {
+            first = await Task.WhenAny(arrival, run.Ended).WaitAsync(slot.Options.StartTimeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is TimeoutException or OperationCanceledException)
+        {
+            bootstrap.Forget(token);
+            Kill(run, e is TimeoutException ? $"did not connect back within the start timeout ({slot.Options.StartTimeout.TotalMilliseconds:0} ms)" : "start cancelled");
+            return false;
+        }
+
+        if (first != arrival)
+        {
+            bootstrap.Forget(token);
+            return false;
+        }
+
+        WorkerArrival worker = await arrival.ConfigureAwait(false);
+        run.ControlUp = worker.Control;
+        run.Scope.Pid = worker.Peer.Pid;
+        try
+        {
+            if (worker.Hello.WorkerName != slot.Name || worker.Hello.Incarnation != number)
+            {
+                throw new ProtocolViolationException($"it introduced itself as '{worker.Hello.WorkerName}' #{worker.Hello.Incarnation}");
+            }
+
+            slot.Connect(run, worker.Hello, this);
+        }
+        catch (ProtocolViolationException e)
+        {
+            OnProtocolViolation(run, e.Message);
+            return false;
+        }
+
+        if (run.Ended.IsCompleted)
+        {
+            return false;
+        }
+
+        TimeSpan latency = Stopwatch.GetElapsedTime(run.LaunchedAt);
+        run.RunningSince = Stopwatch.GetTimestamp();
+        Interlocked.Exchange(ref run.LastPong, run.RunningSince);
+        slot.LastHeartbeat = DateTimeOffset.UtcNow;
+        slot.State = IpcWorkerState.Running;
+        slot.OnUp(run);
+        _metrics.StartLatency(slot.Name, latency);
+        using (_logger.BeginScope(run.Scope))
+        {
+            Log.Started(_logger, slot.Name, run.Scope.Pid, number, latency.TotalMilliseconds);
+        }
+
+        _ = ControlPumpAsync(run);
+        if (slot.Options.HeartbeatInterval > TimeSpan.Zero)
+        {
+            _ = HeartbeatAsync(run);
+        }
+
+        IntroduceLinks(slot);
+        return true;
+    }
+
+    private IpcWorkerLaunchSpec BuildSpec(WorkerSlot slot, int number, string token, string bootstrapName)
+    {
+        IpcWorkerOptions options = slot.Options;
+        (string program, IReadOnlyList<string> prefixArguments) = ResolveProgram(options.Executable);
+        IEnumerable<string> arguments = options.Arguments ?? Environment.GetCommandLineArgs().Skip(1);
+        IpcWorkerLaunchSpec spec = new IpcWorkerLaunchSpec(program, prefixArguments.Concat(arguments))
+            .WithWorkingDirectory(options.WorkingDirectory);
+        foreach (KeyValuePair<string, string> variable in options.Environment)
+        {
+            spec = spec.WithEnvironmentVariable(variable.Key, variable.Value);
+        }
+
+        spec = spec
+            .WithEnvironmentVariable(IpcWorkerEnvironment.BootstrapVariable, bootstrapName)
+            .WithEnvironmentVariable(IpcWorkerEnvironment.WorkerVariable, slot.Name)
+            .WithEnvironmentVariable(IpcWorkerEnvironment.IncarnationVariable, number.ToString(System.Globalization.CultureInfo.InvariantCulture))
+            .WithEnvironmentVariable(IpcWorkerEnvironment.TokenVariable, token)
+            .WithEnvironmentVariable(IpcWorkerEnvironment.ParentPidVariable, Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        foreach (IIpcWorkerLaunchFilter filter in _filters)
+        {
+            spec = filter.Apply(slot.Name, number, spec);
+        }
+
+        return spec;
+    }
+
+    /// <summary>The program that relaunches this app (apphost, or <c>dotnet app.dll</c>), or the configured one.</summary>
+    internal static (string Program, IReadOnlyList<string> Arguments) ResolveProgram(string? executable)
+    {
+        string host = Environment.ProcessPath ?? "dotnet";
+        bool underDotnet = string.Equals(System.IO.Path.GetFileNameWithoutExtension(host), "dotnet", StringComparison.Ordinal);
+        if (executable is null)
+        {
+            if (!underDotnet)
+            {
+                return (host, []);
+            }
+
+            string entry = System.Reflection.Assembly.GetEntryAssembly()?.Location
+                ?? throw new InvalidOperationException("Cannot tell which app to relaunch as a worker: set IpcWorkerOptions.Executable.");
+            return (host, [entry]);
+        }
+
+        if (executable.EndsWith(".dll", StringComparison.OrdinalIgnoreCase))
+        {
+            return (underDotnet ? host : "dotnet", [executable]);
+        }
+
+        return (executable, []);
+    }
+
+    private void LogOutput(ILogger output, WorkerRun run, string line, bool error)
+    {
+        using (output.BeginScope(run.Scope))
+        {
+            if (error)
+            {
+                Log.Stderr(output, line);
+            }
+            else
+            {
+                Log.Stdout(output, line);
+            }
+        }
+    }
+
+    private async Task WatchExitAsync(WorkerRun run)
+    {
+        int code = await run.Process!.Exited.ConfigureAwait(false);
+        MarkDown(run, run.Reason ?? new WorkerExit(code, null, false).Describe());
+        run.Complete(code);
+        _ended.Writer.TryWrite(run);
+    }
+}

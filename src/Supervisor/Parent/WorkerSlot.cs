@@ -1,0 +1,81 @@
+using System;
+using System.Diagnostics;
+using System.Threading;
+using IpcChannel.Supervisor.Protocol;
+
+namespace IpcChannel.Supervisor.Parent;
+
+/// <summary>
+/// One registered worker in the parent: its options, state and current incarnation. The typed part (the data
+/// channel and the client handle) is in <see cref="WorkerSlot{TIn, TOut}"/>; everything about processes and
+/// restarts is type-free and lives in <see cref="IpcSupervisor"/>.
+/// </summary>
+internal abstract class WorkerSlot
+{
+    private int _state = (int)IpcWorkerState.NotStarted;
+
+    protected WorkerSlot(string name, int index, Type workerType, IpcWorkerOptions options)
+    {
+        Name = name;
+        Index = index;
+        WorkerType = workerType;
+        Options = options;
+    }
+
+    public string Name { get; }
+
+    /// <summary>Registration order (start order).</summary>
+    public int Index { get; }
+
+    public Type WorkerType { get; }
+
+    public IpcWorkerOptions Options { get; }
+
+    public IpcWorkerState State
+    {
+        get => (IpcWorkerState)Volatile.Read(ref _state);
+        set => Volatile.Write(ref _state, (int)value);
+    }
+
+    public WorkerRun? Current { get; set; }
+
+    public int IncarnationCounter { get; set; }
+
+    public int Restarts { get; set; }
+
+    /// <summary>Consecutive restarts in the current backoff series.</summary>
+    public int BackoffSeries { get; set; }
+
+    public DateTimeOffset? LastHeartbeat { get; set; }
+
+    public abstract Type InType { get; }
+
+    public abstract Type OutType { get; }
+
+    public IpcWorkerStatus Status
+    {
+        get
+        {
+            WorkerRun? run = Current;
+            return new IpcWorkerStatus(Name, State, run is { Connected: true } ? run.Scope.Pid : 0, run?.Number ?? 0, Restarts, LastHeartbeat);
+        }
+    }
+
+    /// <summary>Wires the typed data channel from a hello and starts its pump.</summary>
+    /// <exception cref="ProtocolViolationException">The worker's message types are not this slot's.</exception>
+    public abstract void Connect(WorkerRun run, WorkerHello hello, IpcSupervisor supervisor);
+
+    /// <summary>The incarnation is down: clients stop using it and its pending requests fail.</summary>
+    public abstract void OnDown(WorkerRun run, string reason);
+
+    /// <summary>The worker is up on <paramref name="run"/>: clients may use it.</summary>
+    public abstract void OnUp(WorkerRun run);
+
+    /// <summary>The worker will not come back (stopped for good or the supervisor gave up).</summary>
+    public abstract void OnTerminal(IpcWorkerState state);
+
+    public TimeSpan RunningFor => Current is { RunningSince: > 0 } run ? Stopwatch.GetElapsedTime(run.RunningSince) : TimeSpan.Zero;
+}
+
+/// <summary>A worker broke the protocol (wrong types, garbage, a second hello).</summary>
+internal sealed class ProtocolViolationException(string message) : Exception(message);

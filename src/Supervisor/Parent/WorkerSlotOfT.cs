@@ -1,0 +1,95 @@
+using System;
+using System.Threading.Tasks;
+using IpcChannel.Supervisor.Protocol;
+
+namespace IpcChannel.Supervisor.Parent;
+
+/// <summary>The typed part of a registered worker: its client handle and the data pump of each incarnation.</summary>
+internal sealed class WorkerSlot<TIn, TOut> : WorkerSlot
+{
+    public WorkerSlot(string name, int index, Type workerType, IpcWorkerOptions options)
+        : base(name, index, workerType, options)
+    {
+        Client = new IpcWorkerClient<TIn, TOut>(this);
+    }
+
+    public IpcWorkerClient<TIn, TOut> Client { get; }
+
+    public override Type InType => typeof(TIn);
+
+    public override Type OutType => typeof(TOut);
+
+    public override void Connect(WorkerRun run, WorkerHello hello, IpcSupervisor supervisor)
+    {
+        string expectedIn = typeof(TIn).FullName ?? typeof(TIn).Name;
+        string expectedOut = typeof(TOut).FullName ?? typeof(TOut).Name;
+        if (hello.InType != expectedIn || hello.OutType != expectedOut)
+        {
+            hello.DataDown.Dispose();
+            hello.DataUp.Dispose();
+            hello.ControlDown.Dispose();
+            throw new ProtocolViolationException(
+                $"it speaks {hello.InType} -> {hello.OutType} but the parent registered {expectedIn} -> {expectedOut}");
+        }
+
+        run.Control = hello.ControlDown.To<ControlDown>();
+        var connection = new WorkerConnection<TIn, TOut>(run, hello.DataDown.To<DownEnvelope<TIn>>(), hello.DataUp.To<UpEnvelope<TOut>>());
+        run.Data = connection;
+        _ = PumpAsync(connection, supervisor);
+    }
+
+    public override void OnUp(WorkerRun run)
+    {
+        if (run.Data is WorkerConnection<TIn, TOut> connection)
+        {
+            Client.SetConnection(connection);
+        }
+    }
+
+    public override void OnDown(WorkerRun run, string reason)
+    {
+        if (run.Data is WorkerConnection<TIn, TOut> connection)
+        {
+            Client.ClearConnection(connection);
+            connection.FailPending(new IpcWorkerCrashedException(Name, run.Number, reason));
+        }
+    }
+
+    public override void OnTerminal(IpcWorkerState state) => Client.SetTerminal(state);
+
+    private async Task PumpAsync(WorkerConnection<TIn, TOut> connection, IpcSupervisor supervisor)
+    {
+        WorkerRun run = connection.Run;
+        try
+        {
+            while (true)
+            {
+                UpEnvelope<TOut> envelope = await connection.Receiver.RecvAsync().ConfigureAwait(false);
+                switch (envelope.Kind)
+                {
+                    case UpKind.Message:
+                        await Client.DeliverAsync(envelope.Payload!).ConfigureAwait(false);
+                        break;
+                    case UpKind.Response:
+                        connection.Complete(envelope.Id, envelope.Payload!);
+                        break;
+                    case UpKind.Fault:
+                        connection.Fail(envelope.Id, new IpcWorkerRequestException(Name, envelope.ErrorType ?? "?", envelope.Error ?? string.Empty));
+                        break;
+                }
+            }
+        }
+        catch (IpcSerializationException e)
+        {
+            supervisor.OnProtocolViolation(run, $"sent a malformed data message ({e.Message})");
+        }
+        catch (Exception e) when (e is IpcException or ObjectDisposedException or OperationCanceledException)
+        {
+            supervisor.OnChannelClosed(run, "its data channel closed");
+        }
+        catch (Exception e)
+        {
+            supervisor.OnProtocolViolation(run, $"its data pump failed ({e.GetType().Name}: {e.Message})");
+        }
+    }
+}

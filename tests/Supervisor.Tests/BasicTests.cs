@@ -1,0 +1,144 @@
+using System;
+using System.Linq;
+using System.Threading.Tasks;
+using IpcChannel.Supervisor.TestHost;
+using IpcChannel.Supervisor.Tests.Support;
+using IpcChannel.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Xunit;
+
+namespace IpcChannel.Supervisor.Tests;
+
+public class BasicTests
+{
+    [Fact(Timeout = 120_000)]
+    public async Task Start_TypedRoundTrip_RequestAndMessages()
+    {
+        await using SupervisedHost host = SupervisedHost.Create(b => SupervisedHost.AddProbe(b, "probe"));
+        await host.StartAsync();
+        IpcWorkerClient<ProbeCommand, ProbeReply> client = host.Client("probe");
+
+        ProbeReply reply = await client.RequestAsync(new ProbeCommand("echo", "hello"), TimeSpan.FromSeconds(30));
+        Assert.Equal("hello", reply.Text);
+        Assert.Equal(1, reply.Incarnation);
+        Assert.Equal(client.Status.Pid, reply.Pid);
+        Assert.Equal(IpcWorkerState.Running, client.Status.State);
+
+        await client.SendAsync(new ProbeCommand("notify", "pushed"));
+        ProbeReply pushed = await client.ReceiveAsync().AsTask().WithTimeout();
+        Assert.Equal("pushed", pushed.Text);
+
+        // The unkeyed handle is the same object.
+        Assert.Same(client, host.Host.Services.GetRequiredService<IpcWorkerClient<ProbeCommand, ProbeReply>>());
+    }
+
+    [Fact(Timeout = 120_000)]
+    public async Task Request_HandlerThrows_CallerGetsRequestException_WorkerGoesOn()
+    {
+        await using SupervisedHost host = SupervisedHost.Create(b => SupervisedHost.AddProbe(b, "probe"));
+        await host.StartAsync();
+        IpcWorkerClient<ProbeCommand, ProbeReply> client = host.Client("probe");
+
+        IpcWorkerRequestException error = await Assert.ThrowsAsync<IpcWorkerRequestException>(() => client.RequestAsync(new ProbeCommand("fault")));
+        Assert.Equal(typeof(ArgumentException).FullName, error.RemoteType);
+        Assert.Equal("probe", error.WorkerName);
+        Assert.Equal("still here", (await client.RequestAsync(new ProbeCommand("echo", "still here"))).Text);
+        Assert.Equal(1, client.Status.Incarnation);
+    }
+
+    [Fact(Timeout = 120_000)]
+    public async Task Logs_ArriveInParent_WithWorkerScope()
+    {
+        await using SupervisedHost host = SupervisedHost.Create(b => SupervisedHost.AddProbe(b, "probe"));
+        await host.StartAsync();
+        IpcWorkerClient<ProbeCommand, ProbeReply> client = host.Client("probe");
+        int pid = client.Status.Pid;
+
+        await client.RequestAsync(new ProbeCommand("log", "M42"));
+
+        LogEntry logged = await host.Logs.WaitForAsync(e => e.Message.Contains("log-marker M42"));
+        Assert.Equal(typeof(ProbeWorker).FullName, logged.Category);
+        Assert.Equal(LogLevel.Information, logged.Level);
+        Assert.Equal("probe", logged.Scope["WorkerName"]);
+        Assert.Equal(pid, logged.Scope["WorkerPid"]);
+        Assert.Equal(1, logged.Scope["WorkerIncarnation"]);
+
+        LogEntry stdout = await host.Logs.WaitForAsync(e => e.Message.Contains("stdout-marker M42"));
+        Assert.Equal("IpcChannel.Supervisor.Workers.probe", stdout.Category);
+        Assert.Equal(pid, stdout.Scope["WorkerPid"]);
+    }
+
+    [Fact(Timeout = 120_000)]
+    public async Task Worker_GetsBootstrapVariables_AndIncarnationGrows()
+    {
+        await using SupervisedHost host = SupervisedHost.Create(b => SupervisedHost.AddProbe(b, "probe"));
+        await host.StartAsync();
+        IpcWorkerClient<ProbeCommand, ProbeReply> client = host.Client("probe");
+
+        string environ = ProcessWatch.Environ(client.Status.Pid);
+        Assert.Contains($"{IpcWorkerEnvironment.WorkerVariable}=probe", environ);
+        Assert.Contains($"{IpcWorkerEnvironment.IncarnationVariable}=1", environ);
+        Assert.Contains($"{IpcWorkerEnvironment.ParentPidVariable}={Environment.ProcessId}", environ);
+        Assert.Contains(IpcWorkerEnvironment.BootstrapVariable + "=/", environ);
+        Assert.Contains(IpcWorkerEnvironment.TokenVariable + "=", environ);
+
+        ProcessWatch.Signal(client.Status.Pid, 9);
+        await host.WaitForStartAsync("probe", 2);
+        ProbeReply again = await client.RequestAsync(new ProbeCommand("info"));
+        Assert.Equal(2, again.Incarnation);
+        Assert.Contains($"{IpcWorkerEnvironment.IncarnationVariable}=2", ProcessWatch.Environ(again.Pid));
+    }
+
+    [Fact(Timeout = 120_000)]
+    public async Task HealthCheck_ReportsEachWorker()
+    {
+        await using SupervisedHost host = SupervisedHost.Create(b => SupervisedHost.AddProbe(b, "probe"));
+        await host.StartAsync();
+
+        HealthReport report = await host.Host.Services.GetRequiredService<HealthCheckService>().CheckHealthAsync();
+        HealthReportEntry entry = report.Entries["ipc-worker:probe"];
+        Assert.Equal(HealthStatus.Healthy, entry.Status);
+        Assert.Equal(host.Client("probe").Status.Pid, entry.Data["pid"]);
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task BadOptions_FailHostStart_NamingTheOption()
+    {
+        await using SupervisedHost host = SupervisedHost.Create(b =>
+            SupervisedHost.AddProbe(b, "probe", o => o.HeartbeatTimeout = TimeSpan.FromMilliseconds(100)));
+
+        var error = await Assert.ThrowsAsync<Microsoft.Extensions.Options.OptionsValidationException>(() => host.Host.StartAsync());
+        Assert.Contains("HeartbeatTimeout", error.Message);
+        Assert.Contains("'probe'", error.Message);
+    }
+
+    [Fact(Timeout = 120_000)]
+    public async Task HostBuilderShape_AddIpcWorker_ServesThroughDi()
+    {
+        var logs = new CapturingLoggerProvider();
+        using IHost host = new HostBuilder()
+            .ConfigureLogging(l => l.AddProvider(logs))
+            .AddIpcWorker<ProbeWorker>("classic", o =>
+            {
+                o.Executable = TestPaths.Dll;
+                o.Arguments = [];
+                o.StartTimeout = TimeSpan.FromSeconds(30);
+            })
+            .Build();
+        await host.StartAsync().WithTimeout(TimeSpan.FromSeconds(90));
+        try
+        {
+            var client = host.Services.GetRequiredKeyedService<IpcWorkerClient<ProbeCommand, ProbeReply>>("classic");
+            ProbeReply reply = await client.RequestAsync(new ProbeCommand("echo", "via dotnet app.dll"));
+            Assert.Equal("via dotnet app.dll", reply.Text);
+            Assert.Contains("IpcChannel.Supervisor.TestHost.dll", System.IO.File.ReadAllText($"/proc/{reply.Pid}/cmdline"));
+        }
+        finally
+        {
+            await host.StopAsync().WithTimeout(TimeSpan.FromSeconds(60));
+        }
+    }
+}

@@ -1,0 +1,89 @@
+using System;
+using System.Collections.Generic;
+using System.Threading.Tasks;
+using IpcChannel.Supervisor.TestHost;
+using IpcChannel.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace IpcChannel.Supervisor.Tests.Support;
+
+/// <summary>An in-process parent host whose workers are the test host app's ProbeWorker.</summary>
+public sealed class SupervisedHost : IAsyncDisposable
+{
+    private SupervisedHost(IHost host, CapturingLoggerProvider logs)
+    {
+        Host = host;
+        Logs = logs;
+    }
+
+    public IHost Host { get; }
+
+    public CapturingLoggerProvider Logs { get; }
+
+    /// <summary>Builds (not starts) a host; <paramref name="configure"/> adds workers with <see cref="AddProbe"/>.</summary>
+    public static SupervisedHost Create(Action<HostApplicationBuilder> configure)
+    {
+        HostApplicationBuilder builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
+        {
+            DisableDefaults = true,
+            Args = [],
+        });
+        var logs = new CapturingLoggerProvider();
+        builder.Logging.ClearProviders();
+        builder.Logging.SetMinimumLevel(LogLevel.Debug);
+        builder.Logging.AddProvider(logs);
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
+        configure(builder);
+        return new SupervisedHost(builder.Build(), logs);
+    }
+
+    /// <summary>Adds a ProbeWorker launched from the test host app.</summary>
+    public static void AddProbe(HostApplicationBuilder builder, string name, Action<IpcWorkerOptions>? configure = null) =>
+        builder.AddIpcWorker<ProbeWorker>(name, o =>
+        {
+            o.Executable = TestPaths.Apphost;
+            o.Arguments = [];
+            o.StartTimeout = TimeSpan.FromSeconds(30);
+            o.HeartbeatInterval = TimeSpan.FromMilliseconds(500);
+            o.HeartbeatTimeout = TimeSpan.FromSeconds(10);
+            o.UnavailableTimeout = TimeSpan.FromSeconds(30);
+            o.StopTimeout = TimeSpan.FromSeconds(10);
+            configure?.Invoke(o);
+        });
+
+    private bool _started;
+
+    public async Task StartAsync()
+    {
+        _started = true;
+        await Host.StartAsync().WithTimeout(TimeSpan.FromSeconds(90));
+    }
+
+    /// <summary>Waits for the supervisor's "started" record of <paramref name="name"/>'s incarnation <paramref name="incarnation"/>.</summary>
+    public Task<LogEntry> WaitForStartAsync(string name, int incarnation) =>
+        Logs.WaitForAsync(e => e.EventId == 7000 && Equals(e.Scope.GetValueOrDefault("WorkerName"), name) && Equals(e.Scope.GetValueOrDefault("WorkerIncarnation"), incarnation));
+
+    /// <summary>Waits for the supervisor's "ended" record of <paramref name="name"/>'s incarnation <paramref name="incarnation"/>.</summary>
+    public Task<LogEntry> WaitForExitAsync(string name, int incarnation) =>
+        Logs.WaitForAsync(e => e.EventId == 7001 && Equals(e.Scope.GetValueOrDefault("WorkerName"), name) && Equals(e.Scope.GetValueOrDefault("WorkerIncarnation"), incarnation));
+
+    public IpcWorkerClient<ProbeCommand, ProbeReply> Client(string name) =>
+        Host.Services.GetRequiredKeyedService<IpcWorkerClient<ProbeCommand, ProbeReply>>(name);
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            if (_started)
+            {
+                await Host.StopAsync().WaitAsync(TimeSpan.FromSeconds(60));
+            }
+        }
+        finally
+        {
+            Host.Dispose();
+        }
+    }
+}
