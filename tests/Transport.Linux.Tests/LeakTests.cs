@@ -226,9 +226,16 @@ public class LeakTests
             using (TransportServer oneShot = T.CreateServer(oneShot: true))
             using (TransportSender client = T.Connect(oneShot.Name))
             using (TransportSender extra = T.Connect(oneShot.Name))
+            using (TransportSender hungUp = T.Connect(oneShot.Name))
             {
+                Assert.Null(oneShot.Accept(TimeSpan.Zero)); // all three now pending, none readable yet
+                hungUp.Dispose();
+                client.Send("first"u8);
+
+                // Either readable client may be the one returned; the one-shot server closes the other two.
                 (TransportReceiver rx, _) = oneShot.Accept(ReceiveBound)!.Value;
                 rx.Dispose();
+                Assert.Throws<IpcDisconnectedException>(() => extra.Send("closed by the one-shot server"u8));
             }
 
             using (TransportServer multi = T.CreateServer(oneShot: false))
@@ -246,10 +253,13 @@ public class LeakTests
                     await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await accepting.WithTimeout());
                 }
 
+                using TransportSender silent = T.Connect(multi.Name);
                 using TransportSender admitted = T.Connect(multi.Name);
+                admitted.Send("hello"u8);
                 (TransportReceiver rx, _) = await multi.AcceptAsync(CancellationToken.None).WithTimeout();
                 rx.Dispose();
                 using TransportSender neverAccepted = T.Connect(multi.Name);
+                neverAccepted.Send("queued at dispose"u8);
             }
 
             Assert.Throws<IpcException>(() => T.Connect("/tmp/ipc-no-such-server/s"));
@@ -370,8 +380,11 @@ public class LeakTests
         Keep(region.Clone());
         TransportServer server = Keep(T.CreateServer(oneShot: false));
         TransportSender connected = Keep(T.Connect(server.Name));
+        Keep(T.Connect(server.Name)); // connected but silent: pending inside the server at dispose
+        connected.Send("hello"u8);
         (TransportReceiver accepted, _) = server.Accept(ReceiveBound)!.Value;
         Keep(accepted);
+        Assert.Equal("hello"u8.ToArray(), accepted.ReceiveBytes());
 
         // Received descriptors (MSG_CMSG_CLOEXEC), including through a side channel.
         (TransportSender subTx, TransportReceiver subRx) = T.CreateChannel();

@@ -12,6 +12,11 @@ using static IpcChannel.Tests.Support.Channels;
 namespace IpcChannel.Transport.Linux.Tests;
 
 /// <summary>One-shot and multi-client servers, connect errors, the socket directory (Rust: server_* tests, §2.8).</summary>
+/// <remarks>
+/// Accept returns a client only once its socket is readable: it sent its first message, or hung up. So every
+/// client here that is expected to be accepted sends first; a client that merely connects stays pending (the
+/// filter has already run on it) and never blocks the next one.
+/// </remarks>
 public class ServerTests
 {
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(20);
@@ -101,8 +106,12 @@ public class ServerTests
 
         // The server is still listening.
         using TransportSender tx = T.Connect(server.Name);
+        tx.Send("after the timeouts"u8);
         (TransportReceiver rx, _) = AcceptOrFail(server);
-        rx.Dispose();
+        using (rx)
+        {
+            Assert.Equal("after the timeouts"u8.ToArray(), rx.ReceiveBytes());
+        }
     }
 
     [Fact]
@@ -113,9 +122,11 @@ public class ServerTests
         using (server)
         {
             using TransportSender tx = T.Connect(server.Name);
+            tx.Send("first"u8);
             (TransportReceiver rx, _) = AcceptOrFail(server);
             using (rx)
             {
+                Assert.Equal("first"u8.ToArray(), rx.ReceiveBytes());
                 Assert.False(Directory.Exists(directory));
                 IpcException error = Assert.Throws<IpcException>(() => T.Connect(server.Name));
                 Assert.Equal(Interop.Errno.ENOENT, error.Errno);
@@ -133,12 +144,14 @@ public class ServerTests
         using TransportServer server = T.CreateServer(oneShot: true);
         using TransportSender first = T.Connect(server.Name);
         using TransportSender second = T.Connect(server.Name);
+        first.Send("first"u8);
         (TransportReceiver rx, _) = AcceptOrFail(server);
         using (rx)
         {
-            first.Send("first"u8);
             Assert.Equal("first"u8.ToArray(), rx.ReceiveBytes());
             Assert.Throws<IpcDisconnectedException>(() => second.Send("second"u8));
+            first.Send("again"u8);
+            Assert.Equal("again"u8.ToArray(), rx.ReceiveBytes());
         }
     }
 
@@ -238,9 +251,11 @@ public class ServerTests
             for (int i = 0; i < 3; i++)
             {
                 senders.Add(T.Connect(server.Name));
+                senders[i].Send([(byte)i]);
                 (TransportReceiver rx, PeerCredentials peer) = AcceptOrFail(server);
-                Assert.Equal(Environment.ProcessId, peer.Pid);
                 receivers.Add(rx);
+                Assert.Equal(Environment.ProcessId, peer.Pid);
+                Assert.Equal(new[] { (byte)i }, rx.ReceiveBytes());
             }
 
             for (int i = 2; i >= 0; i--)
@@ -262,8 +277,10 @@ public class ServerTests
 
             // And the server keeps accepting.
             senders.Add(T.Connect(server.Name));
+            senders[3].Send("fourth"u8);
             (TransportReceiver fourth, _) = AcceptOrFail(server);
             receivers.Add(fourth);
+            Assert.Equal("fourth"u8.ToArray(), fourth.ReceiveBytes());
         }
         finally
         {
@@ -292,12 +309,13 @@ public class ServerTests
         Assert.Throws<IpcDisconnectedException>(() => refused.Send("let me in"u8));
 
         using TransportSender admitted = T.Connect(server.Name);
+        admitted.Send("welcome"u8);
         (TransportReceiver rx, PeerCredentials peer) = AcceptOrFail(server);
         using (rx)
         {
             Assert.Equal(2, seen.Count);
             Assert.Equal(Environment.ProcessId, peer.Pid);
-            admitted.Send("welcome"u8);
+            Assert.Equal(peer, seen[1]);
             Assert.Equal("welcome"u8.ToArray(), rx.ReceiveBytes());
         }
     }
@@ -310,10 +328,11 @@ public class ServerTests
         server.Filter = _ => ++calls > 1;
         using TransportSender refused = T.Connect(server.Name);
         using TransportSender admitted = T.Connect(server.Name);
+        admitted.Send("me"u8);
         (TransportReceiver rx, _) = AcceptOrFail(server);
         using (rx)
         {
-            admitted.Send("me"u8);
+            Assert.Equal(2, calls);
             Assert.Equal("me"u8.ToArray(), rx.ReceiveBytes());
             Assert.Throws<IpcDisconnectedException>(() => refused.Send("x"u8));
         }
@@ -330,8 +349,12 @@ public class ServerTests
 
         server.Filter = null;
         using TransportSender second = T.Connect(server.Name);
+        second.Send("y"u8);
         (TransportReceiver rx, _) = AcceptOrFail(server);
-        rx.Dispose();
+        using (rx)
+        {
+            Assert.Equal("y"u8.ToArray(), rx.ReceiveBytes());
+        }
     }
 
     [Fact]
@@ -396,6 +419,211 @@ public class ServerTests
 
         await Task.WhenAll(connecting).WithTimeout();
         Assert.Equal(Enumerable.Range(0, Clients), seen.Order());
+    }
+
+    [Theory(Timeout = 30_000)]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task SilentClient_DoesNotBlockAcceptingAClientThatSends(bool useAsync)
+    {
+        using TransportServer server = T.CreateServer(oneShot: false);
+        using TransportSender silent = T.Connect(server.Name);
+        Assert.Null(server.Accept(TimeSpan.Zero)); // connected, admitted, but nothing to read yet
+
+        // A wait that starts while only the silent client is pending.
+        Task<(TransportReceiver Receiver, PeerCredentials Peer)> accepting;
+        if (useAsync)
+        {
+            ValueTask<(TransportReceiver Receiver, PeerCredentials Peer)> pending = server.AcceptAsync(CancellationToken.None);
+            Assert.False(pending.IsCompleted);
+            accepting = pending.AsTask();
+        }
+        else
+        {
+            var blocked = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+            accepting = Task.Factory.StartNew(
+                () =>
+                {
+                    blocked.SetResult(Posix.GetTid());
+                    return AcceptOrFail(server);
+                },
+                TaskCreationOptions.LongRunning);
+            int tid = await blocked.Task.WithTimeout();
+            Poll.Until(() => Syscalls.Poll.Contains(ProcFs.Syscall(Environment.ProcessId, tid)), "Accept to block in poll");
+        }
+
+        using TransportSender talker = T.Connect(server.Name);
+        talker.Send("talker"u8);
+        (TransportReceiver rx, PeerCredentials peer) = await accepting.WithTimeout();
+        using (rx)
+        {
+            Assert.Equal(Environment.ProcessId, peer.Pid);
+            Assert.Equal("talker"u8.ToArray(), rx.ReceiveBytes());
+            rx.AssertEmpty();
+        }
+
+        // The silent client was neither returned nor dropped: it is accepted once it speaks.
+        silent.Send("late"u8);
+        (TransportReceiver late, _) = AcceptOrFail(server);
+        using (late)
+        {
+            Assert.Equal("late"u8.ToArray(), late.ReceiveBytes());
+            late.AssertEmpty();
+        }
+
+        Assert.Null(server.Accept(TimeSpan.Zero));
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void HungUpClient_IsReturnedAsReadableAndReportsClosed(bool hangUpWhilePending)
+    {
+        using TransportServer server = T.CreateServer(oneShot: false);
+        TransportSender quitter = T.Connect(server.Name);
+        if (hangUpWhilePending)
+        {
+            // The server has already accepted the connection into its pending set when the client hangs up.
+            Assert.Null(server.Accept(TimeSpan.Zero));
+        }
+
+        quitter.Dispose();
+        (TransportReceiver rx, PeerCredentials peer) = AcceptOrFail(server);
+        using (rx)
+        {
+            Assert.Equal(Environment.ProcessId, peer.Pid);
+            rx.AssertClosed();
+        }
+
+        // The server goes on accepting.
+        using TransportSender next = T.Connect(server.Name);
+        next.Send("next"u8);
+        (TransportReceiver nextRx, _) = AcceptOrFail(server);
+        using (nextRx)
+        {
+            Assert.Equal("next"u8.ToArray(), nextRx.ReceiveBytes());
+        }
+    }
+
+    /// <summary>A hang-up makes a client readable, so it is the one client a one-shot server returns.</summary>
+    [Fact]
+    public void OneShot_ClientHangsUpWithoutSending_ConsumesTheOneShot()
+    {
+        using TransportServer server = T.CreateServer(oneShot: true);
+        T.Connect(server.Name).Dispose();
+        (TransportReceiver rx, _) = AcceptOrFail(server);
+        using (rx)
+        {
+            rx.AssertClosed();
+        }
+
+        IpcException error = Assert.Throws<IpcException>(() => T.Connect(server.Name));
+        Assert.Equal(Interop.Errno.ENOENT, error.Errno);
+        Assert.Throws<InvalidOperationException>(() => server.Accept(TimeSpan.Zero));
+    }
+
+    [Theory(Timeout = 30_000)]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task OneShot_AfterAccept_ClosesEveryOtherPendingClient(bool useAsync)
+    {
+        using TransportServer server = T.CreateServer(oneShot: true);
+        using TransportSender admittedEarlier = T.Connect(server.Name);
+        Assert.Null(server.Accept(TimeSpan.Zero)); // now pending inside the server
+        using TransportSender inBacklog = T.Connect(server.Name); // not yet seen by the server
+        using TransportSender talker = T.Connect(server.Name);
+        talker.Send("talker"u8);
+
+        (TransportReceiver rx, _) = useAsync
+            ? await server.AcceptAsync(CancellationToken.None).WithTimeout()
+            : AcceptOrFail(server);
+        using (rx)
+        {
+            Assert.Equal("talker"u8.ToArray(), rx.ReceiveBytes());
+            Assert.Throws<IpcDisconnectedException>(() => admittedEarlier.Send("too late"u8));
+            Assert.Throws<IpcDisconnectedException>(() => inBacklog.Send("too late"u8));
+            await Assert.ThrowsAsync<IpcDisconnectedException>(async () => await inBacklog.SendAsync("too late"u8.ToArray(), default, default, CancellationToken.None));
+
+            // The accepted client is unaffected.
+            talker.Send("still here"u8);
+            Assert.Equal("still here"u8.ToArray(), rx.ReceiveBytes());
+            rx.AssertEmpty();
+        }
+    }
+
+    [Fact]
+    public void OneShot_TwoClientsSentBeforeAccept_OneIsReturnedTheOtherIsClosedUnread()
+    {
+        using TransportServer server = T.CreateServer(oneShot: true);
+        using TransportSender a = T.Connect(server.Name);
+        using TransportSender b = T.Connect(server.Name);
+        a.Send("a"u8);
+        b.Send("b"u8);
+        (TransportReceiver rx, _) = AcceptOrFail(server);
+        using (rx)
+        {
+            byte[] first = rx.ReceiveBytes();
+            Assert.True(first.SequenceEqual("a"u8.ToArray()) || first.SequenceEqual("b"u8.ToArray()));
+            TransportSender loser = first.SequenceEqual("a"u8.ToArray()) ? b : a;
+            Assert.Throws<IpcDisconnectedException>(() => loser.Send("x"u8));
+
+            // The loser's message is not delivered anywhere.
+            rx.AssertEmpty();
+        }
+    }
+
+    /// <summary>
+    /// The filter runs on connect, before the server reads anything: a refused client's message (sent before the
+    /// server looked at it) is still unread in the kernel when the filter runs, and is dropped unread.
+    /// </summary>
+    [Fact]
+    public void Filter_RunsBeforeAnyByteIsRead_RefusedClientsDataIsNeverSeen()
+    {
+        using TransportServer server = T.CreateServer(oneShot: false);
+        using TransportSender refused = T.Connect(server.Name);
+        refused.Send("secret"u8);
+        Assert.True(UnreadBytes(refused) > 0);
+
+        var unreadWhenFiltered = new List<int>();
+        server.Filter = _ =>
+        {
+            unreadWhenFiltered.Add(UnreadBytes(refused));
+            return unreadWhenFiltered.Count > 1;
+        };
+
+        // Readable, but refused: never returned.
+        Assert.Null(server.Accept(TimeSpan.Zero));
+        Assert.Single(unreadWhenFiltered);
+        Assert.True(unreadWhenFiltered[0] > 0, "the refused client's message was read before the filter ran");
+
+        // The server closed the socket with the message still queued: the kernel reports ECONNRESET, not EPIPE.
+        IpcDisconnectedException error = Assert.Throws<IpcDisconnectedException>(() => refused.Send("again"u8));
+        Assert.Equal(Interop.Errno.ECONNRESET, error.Errno);
+
+        // An admitted client's bytes stay unread until its receiver reads them (so the probe above means what it says).
+        using TransportSender admitted = T.Connect(server.Name);
+        admitted.Send("hello"u8);
+        (TransportReceiver rx, _) = AcceptOrFail(server);
+        using (rx)
+        {
+            Assert.Equal(2, unreadWhenFiltered.Count);
+            Assert.True(UnreadBytes(admitted) > 0);
+            Assert.Equal("hello"u8.ToArray(), rx.ReceiveBytes());
+            Assert.Equal(0, UnreadBytes(admitted));
+            rx.AssertEmpty();
+        }
+    }
+
+    /// <summary>
+    /// SIOCOUTQ on a client's socket: what the client sent that the server has not read yet (AF_UNIX counts the
+    /// queued datagrams' memory, so only zero versus non-zero is meaningful).
+    /// </summary>
+    private static unsafe int UnreadBytes(TransportSender sender)
+    {
+        const nuint SIOCOUTQ = 0x5411;
+        int queued;
+        Assert.Equal(0, Interop.Ioctl(sender.Fd(), SIOCOUTQ, &queued));
+        return queued;
     }
 
     private sealed class FilterFailure : Exception
