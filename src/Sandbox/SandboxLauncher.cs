@@ -111,7 +111,7 @@ public static class SandboxLauncher
             spec.Program,
             spec.Arguments,
             environment,
-            (layers & SandboxLayers.CleanStart) != 0 ? directory : spec.WorkingDirectory ?? directory,
+            directory,
             prefix);
 
         long? cgroupMax = cgroup is null ? null : options.MaxMemoryBytes ?? (options.MaxGcHeapBytes ?? SandboxOptions.DefaultMaxGcHeapBytes) * 2;
@@ -252,11 +252,10 @@ public static class SandboxLauncher
             environment[name] = value;
         }
 
-        if (clean)
-        {
-            environment["TMPDIR"] = directory;
-            environment["HOME"] = directory;
-        }
+        // The private directory is the only writable place under Landlock and the read-only mount view, so it is the
+        // worker's temp directory and home whichever layers are on.
+        environment["TMPDIR"] = directory;
+        environment["HOME"] = directory;
 
         if ((layers & SandboxLayers.ResourceLimits) != 0 && options.MaxGcHeapBytes is long heap)
         {

@@ -25,6 +25,9 @@ public sealed class SandboxOptions
     /// <summary>The default of <see cref="MaxFileSizeBytes"/>: 1 GiB.</summary>
     public const long DefaultMaxFileSizeBytes = 1L << 30;
 
+    /// <summary>The smallest <see cref="MaxFileSizeBytes"/> accepted: 16 MiB (see its remarks).</summary>
+    public const long MinimumMaxFileSizeBytes = 16L << 20;
+
     /// <summary>The default of <see cref="MaxGcHeapBytes"/>: 1 GiB.</summary>
     public const long DefaultMaxGcHeapBytes = 1L << 30;
 
@@ -76,7 +79,15 @@ public sealed class SandboxOptions
     /// </remarks>
     public long? MaxProcesses { get; set; } = DefaultMaxProcesses;
 
-    /// <summary><c>RLIMIT_FSIZE</c>. Default <see cref="DefaultMaxFileSizeBytes"/>; <see langword="null"/> leaves it unchanged.</summary>
+    /// <summary>
+    /// <c>RLIMIT_FSIZE</c>. Default <see cref="DefaultMaxFileSizeBytes"/>; <see langword="null"/> leaves it unchanged.
+    /// At least <see cref="MinimumMaxFileSizeBytes"/>.
+    /// </summary>
+    /// <remarks>
+    /// The limit also applies to the memfd through which the .NET runtime double-maps JIT-compiled code (W^X): the
+    /// runtime sizes that memfd to the limit, so a small limit is a small code space (1 MiB does not even load
+    /// System.Private.CoreLib).
+    /// </remarks>
     public long? MaxFileSizeBytes { get; set; } = DefaultMaxFileSizeBytes;
 
     /// <summary>
@@ -221,7 +232,11 @@ public sealed class SandboxOptions
 
         CheckPositive(MaxOpenFiles, nameof(MaxOpenFiles), problems);
         CheckPositive(MaxProcesses, nameof(MaxProcesses), problems);
-        CheckPositive(MaxFileSizeBytes, nameof(MaxFileSizeBytes), problems);
+        if (MaxFileSizeBytes is < MinimumMaxFileSizeBytes)
+        {
+            problems.Add($"MaxFileSizeBytes must be at least {MinimumMaxFileSizeBytes} (16 MiB): RLIMIT_FSIZE also caps the memfd the .NET runtime maps JIT-compiled code through.");
+        }
+
         CheckPositive(MaxGcHeapBytes, nameof(MaxGcHeapBytes), problems);
         CheckPositive(MaxMemoryBytes, nameof(MaxMemoryBytes), problems);
         return problems;

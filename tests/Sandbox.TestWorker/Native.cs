@@ -13,6 +13,8 @@ internal static unsafe partial class Native
     public const int __WALL = 0x40000000;
     public const int SIGCHLD = 17;
     public const int AF_UNIX = 1;
+    public const int AF_INET = 2;
+    public const int SOCK_STREAM = 1;
     public const int SOCK_SEQPACKET = 5;
     public const int SOCK_CLOEXEC = 0x80000;
     public const int SOL_SOCKET = 1;
@@ -48,6 +50,35 @@ internal static unsafe partial class Native
         public int Level;
         public int Type;
     }
+
+    /// <summary><c>struct sockaddr_in</c> (16 bytes, port and address in network order).</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct SockaddrIn
+    {
+        public ushort Family;
+        public ushort Port;
+        public uint Address;
+        public ulong Zero;
+    }
+
+    public static SockaddrIn Loopback(int port) => new()
+    {
+        Family = AF_INET,
+        Port = System.Buffers.Binary.BinaryPrimitives.ReverseEndianness((ushort)port),
+        Address = System.Buffers.Binary.BinaryPrimitives.ReverseEndianness(0x7f000001u),
+    };
+
+    [LibraryImport(Libc, EntryPoint = "socket", SetLastError = true)]
+    public static partial int Socket(int domain, int type, int protocol);
+
+    [LibraryImport(Libc, EntryPoint = "connect", SetLastError = true)]
+    public static partial int Connect(int fd, void* address, uint length);
+
+    [LibraryImport(Libc, EntryPoint = "bind", SetLastError = true)]
+    public static partial int Bind(int fd, void* address, uint length);
+
+    [LibraryImport(Libc, EntryPoint = "listen", SetLastError = true)]
+    public static partial int Listen(int fd, int backlog);
 
     [LibraryImport(Libc, EntryPoint = "ptrace", SetLastError = true)]
     public static partial long Ptrace(long request, int pid, nint address, nint data);

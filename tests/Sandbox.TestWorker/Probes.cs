@@ -4,8 +4,6 @@ using System.ComponentModel;
 using System.Diagnostics;
 using System.Globalization;
 using System.IO;
-using System.Net;
-using System.Net.Sockets;
 using System.Text;
 
 namespace IpcChannel.Sandbox.TestWorker;
@@ -57,32 +55,40 @@ internal static unsafe class Probes
         }
     }
 
-    private static string TcpConnect(int port)
+    /// <summary>socket(AF_INET) + connect to 127.0.0.1:port, raw, so that the errno tells which layer refused.</summary>
+    private static string TcpConnect(int port) => WithInetSocket(fd =>
     {
-        try
-        {
-            using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-            socket.Connect(new IPEndPoint(IPAddress.Loopback, port));
-            return "allowed";
-        }
-        catch (SocketException e)
-        {
-            return $"denied SocketError={e.SocketErrorCode} errno={e.NativeErrorCode}";
-        }
-    }
+        Native.SockaddrIn address = Native.Loopback(port);
+        return Native.Connect(fd, &address, (uint)sizeof(Native.SockaddrIn)) == 0 ? "allowed" : $"denied connect errno={Native.Errno()}";
+    });
 
-    private static string TcpBind()
+    /// <summary>socket(AF_INET) + bind 127.0.0.1:0 + listen, raw.</summary>
+    private static string TcpBind() => WithInetSocket(fd =>
     {
+        Native.SockaddrIn address = Native.Loopback(0);
+        if (Native.Bind(fd, &address, (uint)sizeof(Native.SockaddrIn)) != 0)
+        {
+            return $"denied bind errno={Native.Errno()}";
+        }
+
+        return Native.Listen(fd, 1) == 0 ? "allowed" : $"denied listen errno={Native.Errno()}";
+    });
+
+    private static string WithInetSocket(Func<int, string> use)
+    {
+        int fd = Native.Socket(Native.AF_INET, Native.SOCK_STREAM | Native.SOCK_CLOEXEC, 0);
+        if (fd < 0)
+        {
+            return $"denied socket errno={Native.Errno()}";
+        }
+
         try
         {
-            using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-            socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-            socket.Listen();
-            return "allowed";
+            return use(fd);
         }
-        catch (SocketException e)
+        finally
         {
-            return $"denied SocketError={e.SocketErrorCode} errno={e.NativeErrorCode}";
+            Native.Close(fd);
         }
     }
 
@@ -149,17 +155,28 @@ internal static unsafe class Probes
     private static string Signal(int pid) =>
         Native.Kill(pid, 0) == 0 ? "allowed" : $"denied errno={Native.Errno()}";
 
+    /// <summary>socket(AF_UNIX) + connect to an abstract name, raw.</summary>
     private static string AbstractConnect(string name)
     {
+        int fd = Native.Socket(Native.AF_UNIX, Native.SOCK_STREAM | Native.SOCK_CLOEXEC, 0);
+        if (fd < 0)
+        {
+            return $"denied socket errno={Native.Errno()}";
+        }
+
         try
         {
-            using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-            socket.Connect(new UnixDomainSocketEndPoint("\0" + name));
-            return "allowed";
+            byte[] address = new byte[2 + 1 + Encoding.ASCII.GetByteCount(name)];
+            address[0] = Native.AF_UNIX; // sun_family (little-endian short), then a NUL: an abstract name.
+            Encoding.ASCII.GetBytes(name, address.AsSpan(3));
+            fixed (byte* bytes = address)
+            {
+                return Native.Connect(fd, bytes, (uint)address.Length) == 0 ? "allowed" : $"denied connect errno={Native.Errno()}";
+            }
         }
-        catch (SocketException e)
+        finally
         {
-            return $"denied SocketError={e.SocketErrorCode} errno={e.NativeErrorCode}";
+            Native.Close(fd);
         }
     }
 

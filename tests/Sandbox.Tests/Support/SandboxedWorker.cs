@@ -42,7 +42,8 @@ public static class SandboxedWorker
         IReadOnlyDictionary<string, string>? environment = null,
         TimeSpan? timeout = null,
         SandboxMachine? machine = null,
-        Action<Process>? started = null)
+        Action<Process>? started = null,
+        IReadOnlyDictionary<string, string>? extraInherited = null)
     {
         var arguments = new List<string> { scenario };
         arguments.AddRange(args ?? []);
@@ -53,7 +54,18 @@ public static class SandboxedWorker
             null,
             []);
         string workerId = $"{scenario}-{Guid.NewGuid():N}";
-        SandboxedLaunch launch = SandboxLauncher.Plan(options, spec, workerId, machine ?? Machine.Value);
+        var inherited = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (System.Collections.DictionaryEntry entry in Environment.GetEnvironmentVariables())
+        {
+            inherited[(string)entry.Key] = (string?)entry.Value ?? "";
+        }
+
+        foreach ((string name, string value) in extraInherited ?? new Dictionary<string, string>())
+        {
+            inherited[name] = value;
+        }
+
+        SandboxedLaunch launch = SandboxLauncher.Plan(options, spec, workerId, machine ?? Machine.Value, inherited);
         launch.Prepare();
         try
         {
