@@ -17,7 +17,7 @@ internal static class Errors
     /// <param name="errno">The errno, read right after the failing call.</param>
     /// <returns>The exception to throw.</returns>
     public static SandboxException ForErrno(SandboxLayers layer, string operation, int errno) =>
-        new(layer, $"Sandbox layer {layer}: {operation} failed ({Name(errno)}: {Marshal.GetPInvokeErrorMessage(errno)}).", errno);
+        new(layer, $"Sandbox layer {LayerNames.Describe(layer)}: {operation} failed ({Name(errno)}: {Marshal.GetPInvokeErrorMessage(errno)}).", errno);
 
     /// <summary>The symbolic name of an errno this library meets.</summary>
     /// <param name="errno">The error number.</param>

@@ -65,15 +65,15 @@ public static class SandboxLauncher
         {
             throw new SandboxException(
                 refused,
-                $"Sandbox layer {refused} is not available on this machine: {string.Join("; ", reasons)}. The worker is not started; "
-                + $"allow running without it with SandboxOptions.AllowMissing |= SandboxLayers.{refused.ToString().Replace(", ", " | SandboxLayers.", StringComparison.Ordinal)}, "
+                $"Sandbox layer {LayerNames.Describe(refused)} is not available on this machine: {string.Join("; ", reasons)}. The worker is not started; "
+                + $"allow running without it with SandboxOptions.AllowMissing |= SandboxLayers.{LayerNames.Describe(refused, " | SandboxLayers.")}, "
                 + "or turn it off in SandboxOptions.Layers.");
         }
 
         var warnings = new List<string>();
         if (missing != 0)
         {
-            warnings.Add($"The worker runs without sandbox layer {missing}, which this machine lacks ({string.Join("; ", reasons)}), because SandboxOptions.AllowMissing allows it.");
+            warnings.Add($"The worker runs without sandbox layer {LayerNames.Describe(missing)}, which this machine lacks ({string.Join("; ", reasons)}), because SandboxOptions.AllowMissing allows it.");
         }
 
         SandboxLayers layers = options.Layers & ~missing;
@@ -206,7 +206,7 @@ public static class SandboxLauncher
             missing |= landlock;
             reasons.Add(machine.LandlockAbi == 0
                 ? "the kernel has no Landlock"
-                : $"Landlock ABI {machine.LandlockAbi} lacks {landlock} (network needs ABI 4, scopes ABI 6)");
+                : $"Landlock ABI {machine.LandlockAbi} lacks {LayerNames.Describe(landlock)} (network needs ABI 4, scopes ABI 6)");
         }
 
         if ((wanted & SandboxLayers.Seccomp) != 0 && !machine.SeccompWithTsync)

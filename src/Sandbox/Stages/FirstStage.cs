@@ -29,12 +29,12 @@ internal static class FirstStage
         {
             throw new SandboxException(
                 missing & ~config.AllowMissing,
-                $"Sandbox layer {missing & ~config.AllowMissing} is not available in the worker (Landlock ABI {kernelAbi}); the worker refuses to start.");
+                $"Sandbox layer {LayerNames.Describe(missing & ~config.AllowMissing)} is not available in the worker (Landlock ABI {kernelAbi}); the worker refuses to start.");
         }
 
         if (missing != 0)
         {
-            Console.Error.WriteLine($"ipcchannel-sandbox: warning: running without sandbox layer {missing} (Landlock ABI {kernelAbi}), as configured.");
+            Console.Error.WriteLine($"ipcchannel-sandbox: warning: running without sandbox layer {LayerNames.Describe(missing)} (Landlock ABI {kernelAbi}), as configured.");
             layers &= ~missing;
         }
 
