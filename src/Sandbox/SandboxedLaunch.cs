@@ -60,7 +60,7 @@ public sealed class SandboxedLaunch
     /// the worker's cgroup with its <c>memory.max</c>. Call it right before starting the worker.
     /// </summary>
     /// <exception cref="IOException">The directory could not be created.</exception>
-    /// <exception cref="SandboxException">The directory could not be given to the worker's user.</exception>
+    /// <exception cref="SandboxException">The root is not a private directory of this user, or the directory could not be given to the worker's user.</exception>
     /// <exception cref="PlatformNotSupportedException">The OS is not Linux.</exception>
     public void Prepare()
     {
@@ -74,6 +74,7 @@ public sealed class SandboxedLaunch
             string root = Path.GetDirectoryName(WorkerDirectory)!;
             Directory.CreateDirectory(root, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
                 | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute);
+            CheckOwnedByUs(root);
             if (Directory.Exists(WorkerDirectory))
             {
                 Directory.Delete(WorkerDirectory, recursive: true);
@@ -89,6 +90,30 @@ public sealed class SandboxedLaunch
         if (CgroupDirectory is not null && _cgroupMemoryMax is long max)
         {
             MemoryCgroup.Create(CgroupDirectory, max);
+        }
+    }
+
+    /// <summary>
+    /// Refuses a root that is a symbolic link, is not ours, or that others may write: whoever controls it could swap a
+    /// worker's directory for a link to anywhere (the default root lives in the shared temp directory).
+    /// </summary>
+    private static unsafe void CheckOwnedByUs(string root)
+    {
+        Interop.Stat.StatxBuffer info;
+        if (Interop.Statx(Interop.AT_FDCWD, root, Interop.Stat.AT_SYMLINK_NOFOLLOW, Interop.Stat.STATX_TYPE | Interop.Stat.STATX_MODE | Interop.Stat.STATX_UID, &info) != 0)
+        {
+            throw Errors.Last(SandboxLayers.CleanStart, $"statx({root})");
+        }
+
+        bool directory = (info.stx_mode & Interop.Stat.S_IFMT) == Interop.Stat.S_IFDIR;
+        bool writableByOthers = (info.stx_mode & 0x12) != 0; // S_IWGRP | S_IWOTH
+        if (!directory || info.stx_uid != Interop.GetEUid() || writableByOthers)
+        {
+            throw new SandboxException(
+                SandboxLayers.CleanStart,
+                $"Sandbox: the worker directory root {root} must be a directory owned by this user (uid {Interop.GetEUid()}) that only it can write; "
+                + $"it is {(directory ? "a directory" : "not a directory")} of uid {info.stx_uid}, mode {Convert.ToString(info.stx_mode & 0xFFF, 8)}. "
+                + "Set SandboxOptions.WorkerDirectoryRoot to a private directory.");
         }
     }
 

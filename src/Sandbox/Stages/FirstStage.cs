@@ -62,6 +62,7 @@ internal static class FirstStage
 
         if ((layers & SandboxLayers.Namespaces) != 0 && (config.Namespaces & SandboxNamespaces.Mount) != 0)
         {
+            RequireChildUserNamespace();
             var writable = new List<string> { config.WorkerDirectory };
             writable.AddRange(config.ReadWritePaths);
             MountView.MakeReadOnly(config.WorkerDirectory, writable);
@@ -89,6 +90,26 @@ internal static class FirstStage
         }
 
         Exec(executable, argv, envp);
+    }
+
+    /// <summary>
+    /// The read-only view must only ever be built inside the namespaces the launcher made: run by mistake in the
+    /// host's namespaces, as root, it would remount the host read-only. Inside a child user namespace the kernel
+    /// itself forbids touching mounts the namespace does not own, so that is what is checked.
+    /// </summary>
+    /// <exception cref="SandboxException">The process is in the initial user namespace.</exception>
+    private static void RequireChildUserNamespace()
+    {
+        foreach (string line in File.ReadAllLines("/proc/self/uid_map"))
+        {
+            string[] fields = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            if (fields is ["0", "0", "4294967295"])
+            {
+                throw new SandboxException(
+                    SandboxLayers.Namespaces,
+                    "Sandbox layer Namespaces: the worker is not in a user namespace of its own; it must be started with the prefix SandboxLauncher.Plan returned.");
+            }
+        }
     }
 
     /// <summary>The Landlock layers an ABI cannot provide.</summary>
