@@ -21,6 +21,11 @@ internal static partial class Interop
 
         internal const uint LANDLOCK_CREATE_RULESET_VERSION = 1u << 0;
 
+        // landlock_restrict_self() flags (ABI 7).
+        internal const uint LANDLOCK_RESTRICT_SELF_LOG_SAME_EXEC_OFF = 1u << 0;
+        internal const uint LANDLOCK_RESTRICT_SELF_LOG_NEW_EXEC_ON = 1u << 1;
+        internal const uint LANDLOCK_RESTRICT_SELF_LOG_SUBDOMAINS_OFF = 1u << 2;
+
         internal const int LANDLOCK_RULE_PATH_BENEATH = 1;
         internal const int LANDLOCK_RULE_NET_PORT = 2; // ABI 4
 

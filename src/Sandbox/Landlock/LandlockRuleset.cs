@@ -202,14 +202,20 @@ internal sealed class LandlockRuleset : IDisposable
     }
 
     /// <summary>Enforces the ruleset on the calling thread; threads it creates and programs it executes inherit it.</summary>
+    /// <remarks>
+    /// From ABI 7 on, denials are audited by default only until the next execve. Stage 1 restricts itself and then
+    /// executes the real worker, whose denials are the ones worth an audit record, so it asks for
+    /// <c>LANDLOCK_RESTRICT_SELF_LOG_NEW_EXEC_ON</c> (audit must be enabled for records to appear).
+    /// </remarks>
     /// <exception cref="SandboxException">The kernel refused (no_new_privs must be set first).</exception>
     public void RestrictSelf()
     {
+        nint flags = Abi >= 7 ? (nint)LANDLOCK_RESTRICT_SELF_LOG_NEW_EXEC_ON : 0;
         bool added = false;
         try
         {
             _ruleset.DangerousAddRef(ref added);
-            long result = Interop.Syscall(SYS_landlock_restrict_self, _ruleset.DangerousGetHandle(), 0, 0);
+            long result = Interop.Syscall(SYS_landlock_restrict_self, _ruleset.DangerousGetHandle(), flags, 0);
             if (result < 0)
             {
                 throw Errors.Last(SandboxLayers.LandlockFilesystem, "landlock_restrict_self");
