@@ -14,11 +14,19 @@ namespace IpcChannel.Sandbox.TestWorker;
 /// </summary>
 internal static class Program
 {
-    private static async Task<int> Main(string[] args)
+    /// <summary>
+    /// Kept tiny on purpose: stage 1 runs before anything else is JIT-compiled or loaded (an async Main would compile
+    /// its whole state machine, and load the assemblies it names, before the first line runs).
+    /// </summary>
+    private static Task<int> Main(string[] args)
     {
         // Stage 1 first thing: with the sandbox on, this process re-executes itself here and never returns.
         SandboxStages.RunFirstStageIfRequested();
+        return WorkerMainAsync(args);
+    }
 
+    private static async Task<int> WorkerMainAsync(string[] args)
+    {
         // A thread that exists before the seccomp filter, and thread-pool threads that do too.
         using var early = new ParkedThread("early-thread");
         using (var poolRan = new CountdownEvent(2))

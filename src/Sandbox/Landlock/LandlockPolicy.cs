@@ -1,7 +1,6 @@
 using System;
 using System.Collections.Generic;
 using System.IO;
-using System.Runtime.InteropServices;
 using static IpcChannel.Supervisor.Sandbox.Interop.Landlock;
 
 namespace IpcChannel.Supervisor.Sandbox;
@@ -119,7 +118,8 @@ internal static class LandlockPolicy
     private static IEnumerable<string> RuntimeReadOnlyPaths()
     {
         yield return AppContext.BaseDirectory;
-        string runtime = RuntimeEnvironment.GetRuntimeDirectory();
+        // CoreLib's directory is the runtime directory (RuntimeEnvironment.GetRuntimeDirectory() would load another assembly).
+        string runtime = Path.GetDirectoryName(typeof(object).Assembly.Location) + "/";
         yield return runtime;
 
         // <root>/shared/Microsoft.NETCore.App/<version>/ : the root holds the host (dotnet, host/fxr) and every framework.

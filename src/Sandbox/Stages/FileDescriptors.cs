@@ -1,5 +1,5 @@
+using System;
 using System.Collections.Generic;
-using System.Linq;
 
 namespace IpcChannel.Supervisor.Sandbox;
 
@@ -9,10 +9,20 @@ internal static class FileDescriptors
     /// <summary>Marks every descriptor above 2 close-on-exec, except <paramref name="keep"/>.</summary>
     /// <param name="keep">Descriptors the worker was given.</param>
     /// <exception cref="SandboxException">close_range failed (it needs Linux 5.11).</exception>
-    public static void MarkCloseOnExec(IEnumerable<int> keep)
+    public static void MarkCloseOnExec(IReadOnlyList<int> keep)
     {
+        var sorted = new List<int>(keep.Count);
+        foreach (int fd in keep)
+        {
+            if (fd >= 3 && !sorted.Contains(fd))
+            {
+                sorted.Add(fd);
+            }
+        }
+
+        sorted.Sort();
         uint first = 3;
-        foreach (int fd in keep.Where(fd => fd >= 3).Distinct().Order())
+        foreach (int fd in sorted)
         {
             if ((uint)fd > first)
             {

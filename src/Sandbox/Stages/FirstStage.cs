@@ -34,7 +34,7 @@ internal static class FirstStage
 
         if (missing != 0)
         {
-            Console.Error.WriteLine($"ipcchannel-sandbox: warning: running without sandbox layer {LayerNames.Describe(missing)} (Landlock ABI {kernelAbi}), as configured.");
+            Warn($"running without sandbox layer {LayerNames.Describe(missing)} (Landlock ABI {kernelAbi}), as configured.");
             layers &= ~missing;
         }
 
@@ -112,6 +112,11 @@ internal static class FirstStage
         }
     }
 
+    /// <summary>Writes a warning to stderr; a method of its own so that System.Console is loaded only when it is called.</summary>
+    /// <param name="message">The warning.</param>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    internal static void Warn(string message) => Console.Error.WriteLine("ipcchannel-sandbox: warning: " + message);
+
     /// <summary>The Landlock layers an ABI cannot provide.</summary>
     /// <param name="abi">The ABI (0 for none).</param>
     /// <returns>The layers that are missing.</returns>
@@ -162,7 +167,7 @@ internal static class FirstStage
     /// <summary>The real worker's environment: the allowed names only (under CleanStart), and the stage-2 marker.</summary>
     private static byte[][] BuildEnvironment(StageConfig config, SandboxLayers applied, int abi)
     {
-        var variables = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        var variables = new Dictionary<string, string>(StringComparer.Ordinal);
         if ((applied & SandboxLayers.CleanStart) != 0)
         {
             foreach (string name in config.Environment)

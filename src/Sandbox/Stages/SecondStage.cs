@@ -37,7 +37,7 @@ internal static class SecondStage
                         $"Sandbox layer Seccomp is not available in the worker ({(arch is null ? "no filter for this architecture" : "no seccomp filter with TSYNC")}); the worker refuses to start.");
                 }
 
-                Console.Error.WriteLine("ipcchannel-sandbox: warning: running without sandbox layer Seccomp, as configured.");
+                FirstStage.Warn("running without sandbox layer Seccomp, as configured.");
             }
             else
             {

@@ -1,7 +1,6 @@
 using System;
 using System.Collections.Generic;
 using System.Globalization;
-using System.Linq;
 using System.Text;
 
 namespace IpcChannel.Supervisor.Sandbox;
@@ -78,13 +77,13 @@ internal sealed record StageConfig
         Add(builder, "dir", WorkerDirectory);
         AddList(builder, "ro", ReadOnlyPaths);
         AddList(builder, "rw", ReadWritePaths);
-        AddList(builder, "connect", TcpConnectPorts.Select(p => p.ToString(CultureInfo.InvariantCulture)));
-        AddList(builder, "bind", TcpBindPorts.Select(p => p.ToString(CultureInfo.InvariantCulture)));
+        AddList(builder, "connect", Numbers(TcpConnectPorts));
+        AddList(builder, "bind", Numbers(TcpBindPorts));
         AddLong(builder, "nofile", MaxOpenFiles);
         AddLong(builder, "nproc", MaxProcesses);
         AddLong(builder, "fsize", MaxFileSizeBytes);
         AddLong(builder, "gcheap", MaxGcHeapBytes);
-        AddList(builder, "fds", InheritedFileDescriptors.Select(p => p.ToString(CultureInfo.InvariantCulture)));
+        AddList(builder, "fds", Numbers(InheritedFileDescriptors));
         AddList(builder, "env", Environment);
         Add(builder, "deny", ((int)SeccompDenyAction).ToString(CultureInfo.InvariantCulture));
         Add(builder, "inet", AllowInternetSockets ? "1" : "0");
@@ -124,21 +123,21 @@ internal sealed record StageConfig
         {
             Layers = (SandboxLayers)Int(fields, "layers"),
             AllowMissing = (SandboxLayers)Int(fields, "missing"),
-            WorkerDirectory = Uri.UnescapeDataString(Required(fields, "dir")),
+            WorkerDirectory = Unescape(Required(fields, "dir")),
             ReadOnlyPaths = List(fields, "ro"),
             ReadWritePaths = List(fields, "rw"),
-            TcpConnectPorts = List(fields, "connect").Select(ParseInt).ToArray(),
-            TcpBindPorts = List(fields, "bind").Select(ParseInt).ToArray(),
+            TcpConnectPorts = Ints(List(fields, "connect")),
+            TcpBindPorts = Ints(List(fields, "bind")),
             MaxOpenFiles = OptionalLong(fields, "nofile"),
             MaxProcesses = OptionalLong(fields, "nproc"),
             MaxFileSizeBytes = OptionalLong(fields, "fsize"),
             MaxGcHeapBytes = OptionalLong(fields, "gcheap"),
-            InheritedFileDescriptors = List(fields, "fds").Select(ParseInt).ToArray(),
+            InheritedFileDescriptors = Ints(List(fields, "fds")),
             Environment = List(fields, "env"),
             SeccompDenyAction = (SeccompDenyAction)Int(fields, "deny"),
             AllowInternetSockets = Int(fields, "inet") != 0,
             Namespaces = (SandboxNamespaces)Int(fields, "ns"),
-            CgroupDirectory = fields.TryGetValue("cgroup", out string? cgroup) ? Uri.UnescapeDataString(cgroup) : null,
+            CgroupDirectory = fields.TryGetValue("cgroup", out string? cgroup) ? Unescape(cgroup) : null,
         };
     }
 
@@ -149,7 +148,7 @@ internal sealed record StageConfig
             builder.Append('&');
         }
 
-        builder.Append(key).Append('=').Append(Uri.EscapeDataString(value));
+        builder.Append(key).Append('=').Append(PercentEncoding.Escape(value));
     }
 
     private static void AddLong(StringBuilder builder, string key, long? value)
@@ -160,26 +159,77 @@ internal sealed record StageConfig
         }
     }
 
-    private static void AddList(StringBuilder builder, string key, IEnumerable<string> items)
+    private static void AddList(StringBuilder builder, string key, IReadOnlyList<string> items)
     {
         // Each item is escaped (',' becomes %2C), then the joined list is escaped once more by Add.
-        Add(builder, key, string.Join(',', items.Select(Uri.EscapeDataString)));
+        var escaped = new string[items.Count];
+        for (int i = 0; i < escaped.Length; i++)
+        {
+            escaped[i] = PercentEncoding.Escape(items[i]);
+        }
+
+        Add(builder, key, string.Join(',', escaped));
+    }
+
+    private static string[] Numbers(IReadOnlyList<int> values)
+    {
+        var text = new string[values.Count];
+        for (int i = 0; i < text.Length; i++)
+        {
+            text[i] = values[i].ToString(CultureInfo.InvariantCulture);
+        }
+
+        return text;
+    }
+
+    private static int[] Ints(string[] text)
+    {
+        var values = new int[text.Length];
+        for (int i = 0; i < values.Length; i++)
+        {
+            values[i] = ParseInt(text[i]);
+        }
+
+        return values;
+    }
+
+    private static string Unescape(string text)
+    {
+        try
+        {
+            return PercentEncoding.Unescape(text);
+        }
+        catch (FormatException e)
+        {
+            throw Malformed(e.Message);
+        }
     }
 
     private static string Required(Dictionary<string, string> fields, string key) =>
         fields.TryGetValue(key, out string? value) ? value : throw Malformed($"'{key}' is missing");
 
-    private static int Int(Dictionary<string, string> fields, string key) => ParseInt(Uri.UnescapeDataString(Required(fields, key)));
+    private static int Int(Dictionary<string, string> fields, string key) => ParseInt(Unescape(Required(fields, key)));
 
     private static long? OptionalLong(Dictionary<string, string> fields, string key) =>
         fields.TryGetValue(key, out string? value)
-            ? long.TryParse(Uri.UnescapeDataString(value), NumberStyles.None, CultureInfo.InvariantCulture, out long parsed) ? parsed : throw Malformed($"'{key}' is not a number")
+            ? long.TryParse(Unescape(value), NumberStyles.None, CultureInfo.InvariantCulture, out long parsed) ? parsed : throw Malformed($"'{key}' is not a number")
             : null;
 
     private static string[] List(Dictionary<string, string> fields, string key)
     {
-        string joined = Uri.UnescapeDataString(Required(fields, key));
-        return joined.Length == 0 ? [] : joined.Split(',').Select(Uri.UnescapeDataString).ToArray();
+        string joined = Unescape(Required(fields, key));
+        if (joined.Length == 0)
+        {
+            return [];
+        }
+
+        string[] items = joined.Split(',');
+        for (int i = 0; i < items.Length; i++)
+        {
+            items[i] = Unescape(items[i]);
+        }
+
+        return items;
     }
 
     private static int ParseInt(string text) =>
