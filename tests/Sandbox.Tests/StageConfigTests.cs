@@ -52,6 +52,7 @@ public sealed class StageConfigTests
     [InlineData("v=1&layers=x")]
     [InlineData("v=1&layers=1&missing=0")]
     [InlineData("garbage")]
+    [InlineData("v=1&layers=%4")]
     public void Decode_Malformed_ThrowsSandboxException(string text) =>
         Assert.Throws<SandboxException>(() => StageConfig.Decode(text));
 }

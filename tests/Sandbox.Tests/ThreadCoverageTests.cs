@@ -47,6 +47,35 @@ public sealed class ThreadCoverageTests(ITestOutputHelper output)
         Assert.True(verified >= 4, run.ToString());
     }
 
+    /// <summary>
+    /// Launched as <c>dotnet worker.dll</c> instead of through the apphost, stage 1 must re-execute the dotnet host with
+    /// the same argv (and Landlock must let it execute the host and its ELF interpreter).
+    /// </summary>
+    [Fact(Timeout = 120_000)]
+    public async Task LaunchedThroughTheDotnetHost_BothStagesCoverEveryThread()
+    {
+        string runtime = System.IO.Path.GetDirectoryName(typeof(object).Assembly.Location)!;
+        string dotnet = System.IO.Path.GetFullPath(System.IO.Path.Combine(runtime, "..", "..", "..", "dotnet"));
+        string dll = System.IO.Path.Combine(AppContext.BaseDirectory, "IpcChannel.Sandbox.TestWorker.dll");
+        var spec = new Supervisor.Sandbox.SandboxLaunchSpec(dotnet, [dll, "threads"]);
+        Supervisor.Sandbox.SandboxedLaunch launch = Supervisor.Sandbox.SandboxLauncher.Plan(
+            SandboxedWorker.Strict(), spec, $"dotnet-host-{Guid.NewGuid():N}", SandboxedWorker.Machine.Value);
+        launch.Prepare();
+        try
+        {
+            WorkerRun run = await SandboxedWorker.StartAsync(launch.Launch, TimeSpan.FromSeconds(60));
+            Assert.True(run.ExitCode == 0, run.ToString());
+            Assert.Contains("sandboxed=True", run.Output, StringComparison.Ordinal);
+            var threads = run.Lines("THREAD").Select(Parse).ToList();
+            Assert.NotEmpty(threads);
+            Assert.All(threads, thread => Assert.Equal("2", thread["seccomp"]));
+        }
+        finally
+        {
+            launch.Cleanup();
+        }
+    }
+
     [Fact(Timeout = 120_000)]
     public async Task SandboxOff_ThreadsHaveNoFilter()
     {
