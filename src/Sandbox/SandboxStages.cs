@@ -8,9 +8,14 @@ namespace IpcChannel.Supervisor.Sandbox;
 /// </summary>
 /// <example>
 /// <code>
-/// static async Task&lt;int&gt; Main(string[] args)
+/// static Task&lt;int&gt; Main(string[] args)
 /// {
 ///     SandboxStages.RunFirstStageIfRequested();   // first line: may re-execute the process
+///     return WorkerMainAsync(args);               // keep Main tiny: stage 1 runs before the rest is JIT-compiled
+/// }
+///
+/// static async Task&lt;int&gt; WorkerMainAsync(string[] args)
+/// {
 ///     // ... build the host, read configuration (trusted) ...
 ///     SandboxStatus sandbox = SandboxStages.ApplySecondStage();   // before connecting back or reading untrusted data
 ///     // ... connect to the supervisor and serve ...
