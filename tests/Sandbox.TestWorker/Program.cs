@@ -34,7 +34,10 @@ internal static class Program
             // Warm the thread pool without awaiting, so that Main stays on the main thread for the probes.
             ThreadPool.UnsafeQueueUserWorkItem(_ => poolRan.Signal(), null);
             ThreadPool.UnsafeQueueUserWorkItem(_ => poolRan.Signal(), null);
-            poolRan.Wait();
+            if (!poolRan.Wait(TimeSpan.FromSeconds(30)))
+            {
+                throw new TimeoutException("the thread pool did not run two work items within 30 s");
+            }
         }
 
         SandboxStatus status = SandboxStages.ApplySecondStage();

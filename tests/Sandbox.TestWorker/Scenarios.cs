@@ -116,7 +116,10 @@ internal static class Scenarios
         })
         { Name = "late-thread", IsBackground = true };
         late.Start();
-        lateStarted.Wait();
+        if (!lateStarted.Wait(TimeSpan.FromSeconds(30)))
+        {
+            throw new TimeoutException("the late thread did not start within 30 s");
+        }
         Console.WriteLine($"TIDS early={earlyTid} pool={poolTid} late={lateTid}");
         try
         {
