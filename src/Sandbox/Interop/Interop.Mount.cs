@@ -1,0 +1,34 @@
+using System.Runtime.InteropServices;
+
+namespace IpcChannel.Supervisor.Sandbox;
+
+internal static partial class Interop
+{
+    [LibraryImport(Libraries.Libc, EntryPoint = "mount", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int Mount(string? source, string target, string? fileSystemType, nuint flags, nint data);
+
+    /// <summary>sys/mount.h and linux/mount.h.</summary>
+    internal static class MountFlags
+    {
+        internal const nuint MS_BIND = 4096;
+        internal const nuint MS_REC = 16384;
+
+        /// <summary><c>__NR_mount_setattr</c>: 442 in the unified table (same on x86_64 and arm64).</summary>
+        internal const long SYS_mount_setattr = 442;
+
+        internal const ulong MOUNT_ATTR_RDONLY = 0x00000001;
+
+        /// <summary><c>MOUNT_ATTR_SIZE_VER0</c>.</summary>
+        internal const int MOUNT_ATTR_SIZE_VER0 = 32;
+
+        /// <summary><c>struct mount_attr</c> (32 bytes).</summary>
+        [StructLayout(LayoutKind.Sequential)]
+        internal struct mount_attr
+        {
+            public ulong attr_set;
+            public ulong attr_clr;
+            public ulong propagation;
+            public ulong userns_fd;
+        }
+    }
+}

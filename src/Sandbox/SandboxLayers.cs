@@ -1,0 +1,47 @@
+using System;
+
+namespace IpcChannel.Supervisor.Sandbox;
+
+/// <summary>The layers of the worker sandbox. Each can be turned off or allowed to be missing on its own.</summary>
+[Flags]
+public enum SandboxLayers
+{
+    /// <summary>No layer.</summary>
+    None = 0,
+
+    /// <summary>
+    /// Reduced environment, a private per-worker working directory, no inherited descriptors beyond 0-2 and
+    /// the ones listed in <see cref="SandboxOptions.InheritedFileDescriptors"/>, core dumps off, no capabilities.
+    /// </summary>
+    CleanStart = 1 << 0,
+
+    /// <summary>rlimits (open files, processes/threads, file size) and the .NET GC heap hard limit.</summary>
+    ResourceLimits = 1 << 1,
+
+    /// <summary><c>PR_SET_NO_NEW_PRIVS</c>: execve can never grant privileges (set-user-ID, file capabilities).</summary>
+    NoNewPrivileges = 1 << 2,
+
+    /// <summary>Landlock filesystem rules (ABI 1+): read-only app and runtime, read-write worker directory only.</summary>
+    LandlockFilesystem = 1 << 3,
+
+    /// <summary>Landlock network rules (ABI 4+): no TCP bind or connect.</summary>
+    LandlockNetwork = 1 << 4,
+
+    /// <summary>Landlock scopes (ABI 6+): no abstract UNIX sockets or signals outside the worker's domain.</summary>
+    LandlockScopes = 1 << 5,
+
+    /// <summary>The seccomp-bpf system call filter, installed on every thread at once (TSYNC).</summary>
+    Seccomp = 1 << 6,
+
+    /// <summary>User, network, PID, IPC, UTS and mount namespaces (a read-only view of the filesystem), through unshare(1).</summary>
+    Namespaces = 1 << 7,
+
+    /// <summary>A cgroup v2 <c>memory.max</c>, only where the machine delegates a cgroup with the memory controller.</summary>
+    MemoryCgroup = 1 << 8,
+
+    /// <summary>Every Landlock layer.</summary>
+    Landlock = LandlockFilesystem | LandlockNetwork | LandlockScopes,
+
+    /// <summary>The default set: everything except <see cref="MemoryCgroup"/>, which needs a delegated cgroup.</summary>
+    Default = CleanStart | ResourceLimits | NoNewPrivileges | Landlock | Seccomp | Namespaces,
+}

@@ -1,0 +1,252 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+
+namespace IpcChannel.Supervisor.Sandbox;
+
+/// <summary>
+/// How a worker process is sandboxed. The defaults are the strict sandbox of docs/sandbox.md; every layer can be
+/// loosened on its own: turn it off in <see cref="Layers"/>, let it be missing on machines that lack it with
+/// <see cref="AllowMissing"/>, or widen what it allows with the layer's own properties.
+/// </summary>
+/// <remarks>
+/// A POCO for <c>IOptions</c> binding. It is read when a launch is planned
+/// (<see cref="SandboxLauncher"/>); changing it later does not
+/// affect workers already planned.
+/// </remarks>
+public sealed class SandboxOptions
+{
+    /// <summary>The default of <see cref="MaxOpenFiles"/>: 1024.</summary>
+    public const long DefaultMaxOpenFiles = 1024;
+
+    /// <summary>The default of <see cref="MaxProcesses"/>: 256 processes and threads.</summary>
+    public const long DefaultMaxProcesses = 256;
+
+    /// <summary>The default of <see cref="MaxFileSizeBytes"/>: 1 GiB.</summary>
+    public const long DefaultMaxFileSizeBytes = 1L << 30;
+
+    /// <summary>The smallest <see cref="MaxFileSizeBytes"/> accepted: 16 MiB (see its remarks).</summary>
+    public const long MinimumMaxFileSizeBytes = 16L << 20;
+
+    /// <summary>The default of <see cref="MaxGcHeapBytes"/>: 1 GiB.</summary>
+    public const long DefaultMaxGcHeapBytes = 1L << 30;
+
+    /// <summary>Whether the worker is sandboxed at all. Default <see langword="true"/>.</summary>
+    /// <remarks>When <see langword="false"/>, the launch is returned unchanged and the stages do nothing.</remarks>
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>The layers to apply. Default <see cref="SandboxLayers.Default"/> (all but the memory cgroup).</summary>
+    public SandboxLayers Layers { get; set; } = SandboxLayers.Default;
+
+    /// <summary>
+    /// Layers the worker may start without when this machine lacks them. Default <see cref="SandboxLayers.None"/>:
+    /// a missing layer refuses the start with a <see cref="SandboxException"/> naming it. A layer allowed to be
+    /// missing produces a warning in <see cref="SandboxedLaunch.Warnings"/> at every start.
+    /// </summary>
+    public SandboxLayers AllowMissing { get; set; } = SandboxLayers.None;
+
+    /// <summary>
+    /// Names of variables of the supervisor's environment that the worker keeps (clean start). Variables the launch
+    /// spec sets itself are always kept. Default: <c>PATH</c>, <c>LANG</c>, <c>LC_ALL</c>, <c>TZ</c> and
+    /// <c>DOTNET_ROOT</c>.
+    /// </summary>
+    public IList<string> AllowedEnvironmentVariables { get; } = new List<string> { "PATH", "LANG", "LC_ALL", "TZ", "DOTNET_ROOT" };
+
+    /// <summary>
+    /// Descriptors above 2 that the worker is given and keeps (clean start). All others are closed when the sandbox
+    /// starts. Default: none.
+    /// </summary>
+    public IList<int> InheritedFileDescriptors { get; } = new List<int>();
+
+    /// <summary>
+    /// The directory under which each worker gets its private directory (its working directory, <c>TMPDIR</c> and
+    /// <c>HOME</c>, and the only place it may write). Default <see langword="null"/>: <c>ipcchannel-sandbox</c>
+    /// under <see cref="Path.GetTempPath"/>.
+    /// </summary>
+    public string? WorkerDirectoryRoot { get; set; }
+
+    /// <summary><c>RLIMIT_NOFILE</c>. Default <see cref="DefaultMaxOpenFiles"/>; <see langword="null"/> leaves it unchanged.</summary>
+    public long? MaxOpenFiles { get; set; } = DefaultMaxOpenFiles;
+
+    /// <summary>
+    /// <c>RLIMIT_NPROC</c>: processes and threads of the worker's user. Default <see cref="DefaultMaxProcesses"/>;
+    /// <see langword="null"/> leaves it unchanged.
+    /// </summary>
+    /// <remarks>
+    /// The kernel does not apply this limit to real root (uid 0 outside any user namespace), even one without
+    /// capabilities; set <see cref="RunAsUserId"/> for it to hold. It counts every process of that user (inside the
+    /// worker's user namespace when there is one), so give each worker its own user if they must not share it.
+    /// </remarks>
+    public long? MaxProcesses { get; set; } = DefaultMaxProcesses;
+
+    /// <summary>
+    /// <c>RLIMIT_FSIZE</c>. Default <see cref="DefaultMaxFileSizeBytes"/>; <see langword="null"/> leaves it unchanged.
+    /// At least <see cref="MinimumMaxFileSizeBytes"/>.
+    /// </summary>
+    /// <remarks>
+    /// The limit also applies to the memfd through which the .NET runtime double-maps JIT-compiled code (W^X): the
+    /// runtime sizes that memfd to the limit, so a small limit is a small code space (1 MiB does not even load
+    /// System.Private.CoreLib).
+    /// </remarks>
+    public long? MaxFileSizeBytes { get; set; } = DefaultMaxFileSizeBytes;
+
+    /// <summary>
+    /// The .NET GC heap hard limit (<c>DOTNET_GCHeapHardLimit</c>). An allocation past it throws
+    /// <see cref="OutOfMemoryException"/>, and the sandboxed worker then fails fast, so it dies alone and its
+    /// supervisor restarts it. Default <see cref="DefaultMaxGcHeapBytes"/>; <see langword="null"/> sets no limit.
+    /// </summary>
+    public long? MaxGcHeapBytes { get; set; } = DefaultMaxGcHeapBytes;
+
+    /// <summary>
+    /// A cgroup v2 directory delegated to this supervisor, with the memory controller enabled for its children
+    /// (layer <see cref="SandboxLayers.MemoryCgroup"/>). Each worker gets a child cgroup there. Default
+    /// <see langword="null"/>.
+    /// </summary>
+    public string? MemoryCgroupParent { get; set; }
+
+    /// <summary>
+    /// The cgroup <c>memory.max</c> of the worker, for <see cref="SandboxLayers.MemoryCgroup"/>. Default
+    /// <see langword="null"/>: twice <see cref="MaxGcHeapBytes"/> (the GC heap is not all of a process's memory).
+    /// </summary>
+    public long? MaxMemoryBytes { get; set; }
+
+    /// <summary>Extra files or directories the worker may read (Landlock). Absolute paths. Default: none.</summary>
+    public IList<string> ReadOnlyPaths { get; } = new List<string>();
+
+    /// <summary>Extra files or directories the worker may read and write (Landlock). Absolute paths. Default: none.</summary>
+    public IList<string> ReadWritePaths { get; } = new List<string>();
+
+    /// <summary>TCP ports the worker may connect to (Landlock ABI 4+; needs <see cref="AllowInternetSockets"/> under seccomp). Default: none.</summary>
+    public IList<int> AllowedTcpConnectPorts { get; } = new List<int>();
+
+    /// <summary>TCP ports the worker may bind (Landlock ABI 4+; needs <see cref="AllowInternetSockets"/> under seccomp). Default: none.</summary>
+    public IList<int> AllowedTcpBindPorts { get; } = new List<int>();
+
+    /// <summary>What a denied system call does. Default <see cref="SeccompDenyAction.Errno"/> (EPERM).</summary>
+    public SeccompDenyAction SeccompDenyAction { get; set; } = SeccompDenyAction.Errno;
+
+    /// <summary>
+    /// Whether seccomp lets the worker create sockets of families other than AF_UNIX. Default <see langword="false"/>.
+    /// </summary>
+    public bool AllowInternetSockets { get; set; }
+
+    /// <summary>The namespaces besides the user namespace. Default <see cref="SandboxNamespaces.All"/>.</summary>
+    public SandboxNamespaces Namespaces { get; set; } = SandboxNamespaces.All;
+
+    /// <summary>
+    /// Runs the worker as this user ID (through setpriv(1), before any namespace is made), so that it is not root on
+    /// the host and <see cref="MaxProcesses"/> holds. Default <see langword="null"/>: the supervisor's user. Needs
+    /// <see cref="RunAsGroupId"/> too, and a supervisor allowed to change user (root).
+    /// </summary>
+    public int? RunAsUserId { get; set; }
+
+    /// <summary>The group ID that goes with <see cref="RunAsUserId"/>. Default <see langword="null"/>.</summary>
+    public int? RunAsGroupId { get; set; }
+
+    /// <summary>Checks the options against each other.</summary>
+    /// <returns>The problems found; empty when the options are usable.</returns>
+    internal List<string> Validate()
+    {
+        var problems = new List<string>();
+        if (!Enabled)
+        {
+            return problems;
+        }
+
+        bool landlock = (Layers & SandboxLayers.Landlock) != 0;
+        bool seccomp = (Layers & SandboxLayers.Seccomp) != 0;
+        if ((landlock || seccomp) && (Layers & SandboxLayers.NoNewPrivileges) == 0)
+        {
+            problems.Add("Landlock and seccomp need the NoNewPrivileges layer (an unprivileged process can only install them with no_new_privs set).");
+        }
+
+        if (RunAsUserId.HasValue != RunAsGroupId.HasValue)
+        {
+            problems.Add("RunAsUserId and RunAsGroupId must be set together.");
+        }
+
+        if (RunAsUserId is < 0 || RunAsGroupId is < 0)
+        {
+            problems.Add("RunAsUserId and RunAsGroupId must not be negative.");
+        }
+
+        if (WorkerDirectoryRoot is not null && !Path.IsPathFullyQualified(WorkerDirectoryRoot))
+        {
+            problems.Add($"WorkerDirectoryRoot must be an absolute path: '{WorkerDirectoryRoot}'.");
+        }
+
+        if (MemoryCgroupParent is not null && !Path.IsPathFullyQualified(MemoryCgroupParent))
+        {
+            problems.Add($"MemoryCgroupParent must be an absolute path: '{MemoryCgroupParent}'.");
+        }
+
+        if ((Layers & SandboxLayers.MemoryCgroup) != 0 && MemoryCgroupParent is null)
+        {
+            problems.Add("The MemoryCgroup layer needs MemoryCgroupParent (a delegated cgroup v2 directory).");
+        }
+
+        foreach (string path in ReadOnlyPaths)
+        {
+            if (!Path.IsPathFullyQualified(path))
+            {
+                problems.Add($"ReadOnlyPaths must be absolute: '{path}'.");
+            }
+        }
+
+        foreach (string path in ReadWritePaths)
+        {
+            if (!Path.IsPathFullyQualified(path))
+            {
+                problems.Add($"ReadWritePaths must be absolute: '{path}'.");
+            }
+        }
+
+        foreach (int port in AllowedTcpConnectPorts)
+        {
+            if (port is < 0 or > 65535)
+            {
+                problems.Add($"AllowedTcpConnectPorts: {port} is not a port.");
+            }
+        }
+
+        foreach (int port in AllowedTcpBindPorts)
+        {
+            if (port is < 0 or > 65535)
+            {
+                problems.Add($"AllowedTcpBindPorts: {port} is not a port.");
+            }
+        }
+
+        if (seccomp && !AllowInternetSockets && (AllowedTcpConnectPorts.Count > 0 || AllowedTcpBindPorts.Count > 0))
+        {
+            problems.Add("AllowedTcpConnectPorts/AllowedTcpBindPorts need AllowInternetSockets: the seccomp filter otherwise refuses to create the socket.");
+        }
+
+        foreach (int fd in InheritedFileDescriptors)
+        {
+            if (fd < 3)
+            {
+                problems.Add($"InheritedFileDescriptors: {fd} is not above 2 (0-2 are always kept).");
+            }
+        }
+
+        CheckPositive(MaxOpenFiles, nameof(MaxOpenFiles), problems);
+        CheckPositive(MaxProcesses, nameof(MaxProcesses), problems);
+        if (MaxFileSizeBytes is < MinimumMaxFileSizeBytes)
+        {
+            problems.Add($"MaxFileSizeBytes must be at least {MinimumMaxFileSizeBytes} (16 MiB): RLIMIT_FSIZE also caps the memfd the .NET runtime maps JIT-compiled code through.");
+        }
+
+        CheckPositive(MaxGcHeapBytes, nameof(MaxGcHeapBytes), problems);
+        CheckPositive(MaxMemoryBytes, nameof(MaxMemoryBytes), problems);
+        return problems;
+    }
+
+    private static void CheckPositive(long? value, string name, List<string> problems)
+    {
+        if (value is <= 0)
+        {
+            problems.Add($"{name} must be positive (or null for no limit).");
+        }
+    }
+}

@@ -1,0 +1,72 @@
+using System;
+using System.Runtime.ExceptionServices;
+
+namespace IpcChannel.Supervisor.Sandbox;
+
+/// <summary>
+/// Stage 2: runs in the real worker (exec'd by stage 1) before it touches untrusted data or connects back. Installs
+/// the seccomp filter on every thread at once and proves, from /proc, that no thread escaped.
+/// </summary>
+internal static class SecondStage
+{
+    /// <summary>Applies the in-process layers.</summary>
+    /// <param name="config">The stage configuration.</param>
+    /// <param name="fromFirstStage">The layers stage 1 applied.</param>
+    /// <param name="landlockAbi">The Landlock ABI stage 1 used.</param>
+    /// <returns>What the worker runs under.</returns>
+    /// <exception cref="SandboxException">A layer is missing (and not allowed to be), failed, or a thread is not covered.</exception>
+    public static SandboxStatus Apply(StageConfig config, SandboxLayers fromFirstStage, int landlockAbi)
+    {
+        SandboxLayers applied = fromFirstStage;
+        if ((config.Layers & SandboxLayers.CleanStart) != 0
+            && Interop.Prctl(Interop.PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
+        {
+            // Not dumpable: no core file, and no ptrace or /proc/pid/mem access from other processes of the same user.
+            throw Errors.Last(SandboxLayers.CleanStart, "prctl(PR_SET_DUMPABLE, 0)");
+        }
+
+        if ((config.Layers & SandboxLayers.Seccomp) != 0)
+        {
+            SeccompArchitecture? arch = SeccompArchitecture.Current;
+            if (arch is null || !SeccompFilter.ProbeTsync(arch))
+            {
+                if ((config.AllowMissing & SandboxLayers.Seccomp) == 0)
+                {
+                    throw new SandboxException(
+                        SandboxLayers.Seccomp,
+                        $"Sandbox layer Seccomp is not available in the worker ({(arch is null ? "no filter for this architecture" : "no seccomp filter with TSYNC")}); the worker refuses to start.");
+                }
+
+                FirstStage.Warn("running without sandbox layer Seccomp, as configured.");
+            }
+            else
+            {
+                SeccompFilter.InstallOnAllThreads(arch, SeccompFilter.Build(arch, config.SeccompDenyAction, config.AllowInternetSockets));
+                applied |= SandboxLayers.Seccomp;
+            }
+        }
+
+        int threads = ThreadAudit.Verify(
+            seccomp: (applied & SandboxLayers.Seccomp) != 0,
+            noNewPrivs: (applied & SandboxLayers.NoNewPrivileges) != 0);
+
+        if ((applied & SandboxLayers.ResourceLimits) != 0 && config.MaxGcHeapBytes is not null)
+        {
+            // The GC heap hard limit surfaces as OutOfMemoryException, which code may catch; the cap must end the
+            // worker instead, so that it dies alone and is restarted.
+            AppDomain.CurrentDomain.FirstChanceException += FailFastOnOutOfMemory;
+        }
+
+        Environment.SetEnvironmentVariable(StageProtocol.StageVariable, null);
+        Environment.SetEnvironmentVariable(StageProtocol.ConfigVariable, null);
+        return new SandboxStatus(applied, landlockAbi, threads);
+    }
+
+    private static void FailFastOnOutOfMemory(object? sender, FirstChanceExceptionEventArgs e)
+    {
+        if (e.Exception is OutOfMemoryException)
+        {
+            Environment.FailFast("ipcchannel-sandbox: the worker exceeded its memory cap (GC heap hard limit); exiting.");
+        }
+    }
+}

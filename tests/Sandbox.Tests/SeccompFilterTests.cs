@@ -1,0 +1,179 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Text.RegularExpressions;
+using IpcChannel.Sandbox.Tests.Support;
+using IpcChannel.Supervisor.Sandbox;
+using Xunit;
+using static IpcChannel.Supervisor.Sandbox.Interop.Seccomp;
+
+namespace IpcChannel.Sandbox.Tests;
+
+/// <summary>
+/// The seccomp program for both architectures, run through a BPF interpreter: the arch check, the x32 bit, each
+/// denied call, the argument checks and what must stay allowed for the .NET runtime.
+/// </summary>
+public sealed partial class SeccompFilterTests
+{
+    private const uint Eperm = SECCOMP_RET_ERRNO | 1;
+    private const uint Enosys = SECCOMP_RET_ERRNO | 38;
+    private const ulong AF_UNIX = 1;
+    private const ulong AF_INET = 2;
+    private const ulong AF_NETLINK = 16;
+    private const ulong SIGCHLD = 17;
+    private const ulong CLONE_NEWUSER = 0x10000000;
+    private const ulong CLONE_NEWNET = 0x40000000;
+    private const ulong CLONE_NEWNS = 0x00020000;
+
+    /// <summary>glibc's pthread_create clone flags (CLONE_VM|FS|FILES|SIGHAND|THREAD|SYSVSEM|SETTLS|PARENT_SETTID|CHILD_CLEARTID).</summary>
+    private const ulong PthreadCloneFlags = 0x3d0f00;
+
+    public static TheoryData<string> Architectures => new() { "x86_64", "aarch64" };
+
+    /// <summary>System calls the runtime needs (numbers per architecture): read, write, mmap, mprotect, futex, membarrier, exit_group, getrandom, rt_sigreturn, madvise.</summary>
+    private static readonly Dictionary<string, int[]> s_runtimeCalls = new()
+    {
+        ["x86_64"] = [0, 1, 9, 10, 202, 324, 231, 318, 15, 28],
+        ["aarch64"] = [63, 64, 222, 226, 98, 283, 94, 278, 139, 233],
+    };
+
+    [Theory]
+    [MemberData(nameof(Architectures))]
+    public void EveryAlwaysDeniedCall_ReturnsEperm(string name)
+    {
+        SeccompArchitecture arch = Arch(name);
+        var program = SeccompFilter.Build(arch, SeccompDenyAction.Errno, allowInternetSockets: false);
+        string[] required = ["ptrace", "process_vm_readv", "process_vm_writev", "execve", "execveat", "mount", "umount2", "kexec_load", "kexec_file_load", "bpf", "perf_event_open", "keyctl", "setns", "unshare"];
+        Assert.Empty(required.Except(arch.Denied.Select(d => d.Name)));
+        foreach ((string call, int number) in arch.Denied)
+        {
+            Assert.True(BpfInterpreter.Run(program, arch.AuditArch, number) == Eperm, $"{name} {call} ({number})");
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Architectures))]
+    public void RuntimeCalls_AreAllowed(string name)
+    {
+        SeccompArchitecture arch = Arch(name);
+        var program = SeccompFilter.Build(arch, SeccompDenyAction.Errno, allowInternetSockets: false);
+        foreach (int number in s_runtimeCalls[name])
+        {
+            Assert.Equal(SECCOMP_RET_ALLOW, BpfInterpreter.Run(program, arch.AuditArch, number));
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Architectures))]
+    public void Sockets_OnlyAfUnixIsAllowed(string name)
+    {
+        SeccompArchitecture arch = Arch(name);
+        var program = SeccompFilter.Build(arch, SeccompDenyAction.Errno, allowInternetSockets: false);
+        Assert.Equal(SECCOMP_RET_ALLOW, BpfInterpreter.Run(program, arch.AuditArch, arch.Socket, AF_UNIX, 5));
+        Assert.Equal(SECCOMP_RET_ALLOW, BpfInterpreter.Run(program, arch.AuditArch, arch.SocketPair, AF_UNIX, 5));
+        Assert.Equal(Eperm, BpfInterpreter.Run(program, arch.AuditArch, arch.Socket, AF_INET, 1));
+        Assert.Equal(Eperm, BpfInterpreter.Run(program, arch.AuditArch, arch.Socket, AF_NETLINK, 3));
+        Assert.Equal(Eperm, BpfInterpreter.Run(program, arch.AuditArch, arch.SocketPair, AF_INET, 1));
+
+        // The high half of the int argument is ignored by the kernel, and by the filter.
+        Assert.Equal(SECCOMP_RET_ALLOW, BpfInterpreter.Run(program, arch.AuditArch, arch.Socket, 0xFFFFFFFF_00000000 | AF_UNIX, 5));
+
+        var loose = SeccompFilter.Build(arch, SeccompDenyAction.Errno, allowInternetSockets: true);
+        Assert.Equal(SECCOMP_RET_ALLOW, BpfInterpreter.Run(loose, arch.AuditArch, arch.Socket, AF_INET, 1));
+    }
+
+    [Theory]
+    [MemberData(nameof(Architectures))]
+    public void Clone_ThreadsAndForkAllowed_NamespacesDenied_Clone3Enosys(string name)
+    {
+        SeccompArchitecture arch = Arch(name);
+        var program = SeccompFilter.Build(arch, SeccompDenyAction.Errno, allowInternetSockets: false);
+        Assert.Equal(SECCOMP_RET_ALLOW, BpfInterpreter.Run(program, arch.AuditArch, arch.Clone, PthreadCloneFlags));
+        Assert.Equal(SECCOMP_RET_ALLOW, BpfInterpreter.Run(program, arch.AuditArch, arch.Clone, SIGCHLD));
+        Assert.Equal(Eperm, BpfInterpreter.Run(program, arch.AuditArch, arch.Clone, CLONE_NEWUSER | SIGCHLD));
+        Assert.Equal(Eperm, BpfInterpreter.Run(program, arch.AuditArch, arch.Clone, CLONE_NEWNET | SIGCHLD));
+        Assert.Equal(Eperm, BpfInterpreter.Run(program, arch.AuditArch, arch.Clone, CLONE_NEWNS | SIGCHLD));
+        Assert.Equal(Enosys, BpfInterpreter.Run(program, arch.AuditArch, arch.Clone3));
+    }
+
+    [Theory]
+    [MemberData(nameof(Architectures))]
+    public void ForeignArchitecture_IsKilled(string name)
+    {
+        SeccompArchitecture arch = Arch(name);
+        var program = SeccompFilter.Build(arch, SeccompDenyAction.Errno, allowInternetSockets: false);
+        uint[] foreign = [Interop.Audit.AUDIT_ARCH_I386, Interop.Audit.AUDIT_ARCH_ARM, Other(arch).AuditArch];
+        foreach (uint other in foreign)
+        {
+            // Even a call that is allowed natively: on a foreign arch its number means something else.
+            Assert.Equal(SECCOMP_RET_KILL_PROCESS, BpfInterpreter.Run(program, other, s_runtimeCalls[name][0]));
+        }
+    }
+
+    [Fact]
+    public void X32Abi_OnX86_64_IsKilled()
+    {
+        SeccompArchitecture arch = SeccompArchitecture.X86_64;
+        var program = SeccompFilter.Build(arch, SeccompDenyAction.Errno, allowInternetSockets: false);
+        const int X32Bit = 0x40000000;
+        Assert.Equal(SECCOMP_RET_KILL_PROCESS, BpfInterpreter.Run(program, arch.AuditArch, X32Bit | 0)); // x32 read
+        Assert.Equal(SECCOMP_RET_KILL_PROCESS, BpfInterpreter.Run(program, arch.AuditArch, X32Bit | 520)); // x32 execve
+        Assert.Equal(0xC000003Eu, Interop.Audit.AUDIT_ARCH_X86_64);
+        Assert.Equal(0xC00000B7u, Interop.Audit.AUDIT_ARCH_AARCH64);
+    }
+
+    [Theory]
+    [InlineData(SeccompDenyAction.Errno, SECCOMP_RET_ERRNO | 1)]
+    [InlineData(SeccompDenyAction.KillProcess, SECCOMP_RET_KILL_PROCESS)]
+    [InlineData(SeccompDenyAction.Log, SECCOMP_RET_LOG)]
+    public void DenyAction_IsConfigurable(SeccompDenyAction action, uint expected)
+    {
+        SeccompArchitecture arch = SeccompArchitecture.X86_64;
+        var program = SeccompFilter.Build(arch, action, allowInternetSockets: false);
+        Assert.Equal(expected, BpfInterpreter.Run(program, arch.AuditArch, Interop.SyscallNumbers.X64.ptrace));
+        Assert.Equal(expected, BpfInterpreter.Run(program, arch.AuditArch, arch.Socket, AF_INET));
+        Assert.Equal(SECCOMP_RET_KILL_PROCESS, BpfInterpreter.Run(program, Interop.Audit.AUDIT_ARCH_I386, 0));
+    }
+
+    /// <summary>The per-arch numbers against the UAPI headers installed on this machine (when they are).</summary>
+    [Theory]
+    [InlineData("x86_64", "/usr/include/x86_64-linux-gnu/asm/unistd_64.h")]
+    [InlineData("x86_64", "/usr/include/asm/unistd_64.h")]
+    [InlineData("aarch64", "/usr/include/asm-generic/unistd.h")]
+    public void SyscallNumbers_MatchTheKernelHeaders(string name, string header)
+    {
+        if (!File.Exists(header))
+        {
+            return; // Not installed here; nothing to compare with.
+        }
+
+        var defined = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (Match match in DefineRegex().Matches(File.ReadAllText(header)))
+        {
+            defined[match.Groups[1].Value] = int.Parse(match.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        SeccompArchitecture arch = Arch(name);
+        var checkedCalls = new List<string>();
+        foreach ((string call, int number) in arch.Denied.Append(("socket", arch.Socket)).Append(("socketpair", arch.SocketPair))
+            .Append(("clone", arch.Clone)).Append(("clone3", arch.Clone3)).Append(("seccomp", arch.SeccompSyscall)))
+        {
+            if (defined.TryGetValue(call, out int expected))
+            {
+                Assert.True(expected == number, $"{name} {call}: header says {expected}, table says {number}");
+                checkedCalls.Add(call);
+            }
+        }
+
+        // Older headers lack the newest calls (open_tree_attr), but the bulk must be there.
+        Assert.True(checkedCalls.Count >= arch.Denied.Count, $"only {checkedCalls.Count} calls found in {header}");
+    }
+
+    private static SeccompArchitecture Arch(string name) => name == "x86_64" ? SeccompArchitecture.X86_64 : SeccompArchitecture.Aarch64;
+
+    private static SeccompArchitecture Other(SeccompArchitecture arch) => arch == SeccompArchitecture.X86_64 ? SeccompArchitecture.Aarch64 : SeccompArchitecture.X86_64;
+
+    [GeneratedRegex(@"#define\s+__NR(?:3264)?_(\w+)\s+(\d+)\b")]
+    private static partial Regex DefineRegex();
+}
