@@ -36,6 +36,9 @@ internal sealed class LinuxServer : TransportServer
 
     private EpollEngine.Registration? _registration;
     private ulong _nextClientId = 1;
+
+    /// <summary>Whether the listener is in <see cref="_pending"/> (it leaves while the pending set is full).</summary>
+    private bool _listenerWatched = true;
     private bool _accepted;
 
     private unsafe LinuxServer(bool oneShot, string directory, SafeFdHandle listener, SafeFdHandle pending)
@@ -199,6 +202,7 @@ internal sealed class LinuxServer : TransportServer
                 }
 
                 _ = Interop.EpollCtl(_pending!, Interop.EPOLL_CTL_DEL, client.Socket, null);
+                WatchListener(listener, _clients.Count < MaxPendingClients);
                 if (_oneShot)
                 {
                     _accepted = true;
@@ -216,8 +220,16 @@ internal sealed class LinuxServer : TransportServer
     {
         Debug.Assert(Monitor.IsEntered(_gate));
         byte* ev = stackalloc byte[Interop.EpollEventSize];
-        while (_clients.Count < MaxPendingClients)
+        while (true)
         {
+            if (_clients.Count >= MaxPendingClients)
+            {
+                // Full of silent clients: stop watching the listener (new connections wait in the backlog)
+                // so a readable listener cannot make Accept spin; watched again once a client leaves.
+                WatchListener(listener, false);
+                return;
+            }
+
             SafeFdHandle client = new();
             int fd = Interop.Accept4(listener, null, null, Interop.SOCK_CLOEXEC);
             if (fd < 0)
@@ -269,6 +281,23 @@ internal sealed class LinuxServer : TransportServer
         }
     }
 
+    private unsafe void WatchListener(SafeFdHandle listener, bool watch)
+    {
+        if (watch == _listenerWatched)
+        {
+            return;
+        }
+
+        byte* ev = stackalloc byte[Interop.EpollEventSize];
+        Interop.WriteEpollEvent(ev, Interop.EPOLLIN, ListenerId);
+        if (Interop.EpollCtl(_pending!, watch ? Interop.EPOLL_CTL_ADD : Interop.EPOLL_CTL_DEL, listener, ev) != 0)
+        {
+            throw Errors.Last("epoll_ctl on an IPC server");
+        }
+
+        _listenerWatched = watch;
+    }
+
     private SafeFdHandle ListenerOrThrow()
     {
         if (_listener is not null)
@@ -286,19 +315,26 @@ internal sealed class LinuxServer : TransportServer
 
     private unsafe void WaitForClient(int milliseconds)
     {
+        SafeFdHandle pending;
         SafeFdHandle listener;
         lock (_gate)
         {
-            ListenerOrThrow();
-            listener = _pending!;
+            listener = ListenerOrThrow();
+            pending = _pending!;
         }
 
-        bool referenced = false;
-        listener.DangerousAddRef(ref referenced);
+        // Also poll the listener itself: Dispose's shutdown wakes it with POLLHUP even when the close that follows
+        // removes the listener from the epoll set before this thread re-checks it.
+        bool pendingReferenced = false;
+        bool listenerReferenced = false;
         try
         {
-            Interop.PollFd pollFd = new() { fd = (int)listener.DangerousGetHandle(), events = Interop.POLLIN };
-            while (Interop.Poll(&pollFd, 1, milliseconds) < 0)
+            pending.DangerousAddRef(ref pendingReferenced);
+            listener.DangerousAddRef(ref listenerReferenced);
+            Interop.PollFd* pollFds = stackalloc Interop.PollFd[2];
+            pollFds[0] = new() { fd = (int)pending.DangerousGetHandle(), events = Interop.POLLIN };
+            pollFds[1] = new() { fd = (int)listener.DangerousGetHandle(), events = 0 };
+            while (Interop.Poll(pollFds, 2, milliseconds) < 0)
             {
                 int errno = Marshal.GetLastPInvokeError();
                 if (errno != Interop.Errno.EINTR)
@@ -309,9 +345,14 @@ internal sealed class LinuxServer : TransportServer
         }
         finally
         {
-            if (referenced)
+            if (listenerReferenced)
             {
                 listener.DangerousRelease();
+            }
+
+            if (pendingReferenced)
+            {
+                pending.DangerousRelease();
             }
         }
     }
