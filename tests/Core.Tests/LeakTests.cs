@@ -324,7 +324,7 @@ public class LeakTests
         try
         {
             using TestChildProcess child = TestChildProcess.Start("core-list-fds", [server.Name]);
-            (IpcReceiver<FdList> listRx, FdList list) = server.Accept(TimeSpan.FromSeconds(30));
+            (IpcReceiver<FdList> listRx, FdList list) = server.Accept(TimeSpan.FromSeconds(60));
             listRx.Dispose();
             await child.AssertSuccessAsync();
             Assert.Equal(child.Pid, list.Pid);

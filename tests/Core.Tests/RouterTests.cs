@@ -320,7 +320,7 @@ public class RouterTests
         release.Set();
         try
         {
-            await allHandled.Task.WaitAsync(TimeSpan.FromSeconds(20));
+            await allHandled.Task.WaitAsync(ReceiveExtensions.Patience);
         }
         catch (TimeoutException)
         {
