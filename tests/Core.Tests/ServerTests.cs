@@ -80,6 +80,20 @@ public class ServerTests
         }
     }
 
+    [Fact]
+    public void OneShot_ClientSilentWhenAcceptTimesOut_IsNotLost_AndIsAcceptedOnceItSends()
+    {
+        using var server = new IpcOneShotServer<int>();
+        using IpcSender<int> tx = IpcSender<int>.Connect(server.Name);
+        Assert.Throws<TimeoutException>(() => server.Accept(TimeSpan.FromMilliseconds(100)));
+        tx.Send(8);
+        (IpcReceiver<int> rx, int first) = server.Accept(s_childWait);
+        using (rx)
+        {
+            Assert.Equal(8, first);
+        }
+    }
+
     [Fact(Timeout = 30_000)]
     public async Task OneShot_AcceptAsync_AlreadyCancelledToken_ThrowsOperationCanceled()
     {
