@@ -768,6 +768,12 @@ internal static unsafe class Frames
                 throw Malformed($"it declares {expectedFds} descriptors but carried {arrived}");
             }
 
+            // A hostile peer can put any descriptor in a channel slot: only our kind of socket becomes a channel.
+            for (int i = 0; i < c; i++)
+            {
+                CheckIsChannelSocket(fds![i]);
+            }
+
             // The region table: from the inline body, the side channel or the body memfd.
             Span<int> regionLengths = r <= 256 ? stackalloc int[r] : new int[r];
             SafeFdHandle? bodyFd = bodyInMemfd ? fds![c + r] : null;
@@ -904,6 +910,25 @@ internal static unsafe class Frames
                     }
                 }
             }
+        }
+    }
+
+    /// <summary>Refuses a descriptor in a channel slot that is not an AF_UNIX SOCK_SEQPACKET socket.</summary>
+    /// <param name="fd">The received descriptor.</param>
+    private static void CheckIsChannelSocket(SafeFdHandle fd)
+    {
+        int type = 0;
+        int domain = 0;
+        uint length = sizeof(int);
+        if (Interop.GetSockOpt(fd, Interop.SOL_SOCKET, Interop.SO_TYPE, &type, &length) != 0 || type != Interop.SOCK_SEQPACKET)
+        {
+            throw Malformed("a descriptor it carries as a channel is not a SOCK_SEQPACKET socket");
+        }
+
+        length = sizeof(int);
+        if (Interop.GetSockOpt(fd, Interop.SOL_SOCKET, Interop.SO_DOMAIN, &domain, &length) != 0 || domain != Interop.AF_UNIX)
+        {
+            throw Malformed("a descriptor it carries as a channel is not an AF_UNIX socket");
         }
     }
 

@@ -14,9 +14,9 @@ namespace IpcChannel.Core.Tests;
 /// </summary>
 public class CrossProcessTests
 {
-    private static readonly TimeSpan s_childWait = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan s_childWait = TimeSpan.FromSeconds(60);
 
-    [Fact(Timeout = 60_000)] // Rust: cross_process_embedded_senders_fork / _spawn
+    [Fact(Timeout = 120_000)] // Rust: cross_process_embedded_senders_fork / _spawn
     public async Task Child_SendsASenderThroughOneServer_AndThePersonThroughAnother()
     {
         var person = new Named("Patrick Walton", 29);
@@ -40,7 +40,7 @@ public class CrossProcessTests
         }
     }
 
-    [Fact(Timeout = 60_000)] // Semantics: a sender inside a message inside a message reaches a third process
+    [Fact(Timeout = 120_000)] // Semantics: a sender inside a message inside a message reaches a third process
     public async Task Relay_ReceiverWhoseQueuedMessageHoldsASender_TravelsParentToChildAToChildB_AndBReplies()
     {
         using var serverA = new IpcOneShotServer<ChildHello>();
@@ -75,7 +75,7 @@ public class CrossProcessTests
         }
     }
 
-    [Fact(Timeout = 60_000)] // Semantics: messages sent before the sender's process died are all delivered, then Disconnected
+    [Fact(Timeout = 120_000)] // Semantics: messages sent before the sender's process died are all delivered, then Disconnected
     public async Task Recv_ChildSentThenExitedWithoutDisposing_EveryMessageArrivesInOrder_ThenDisconnected()
     {
         const int Count = 30;
@@ -101,7 +101,7 @@ public class CrossProcessTests
         }
     }
 
-    [Fact(Timeout = 60_000)] // Semantics: a process killed mid-send never leaves the peer with a half message
+    [Fact(Timeout = 120_000)] // Semantics: a process killed mid-send never leaves the peer with a half message
     public async Task Recv_ChildKilledWhileSending_OnlyWholeMessagesArrive_ThenDisconnected()
     {
         using var server = new IpcOneShotServer<Numbered>();
@@ -139,7 +139,7 @@ public class CrossProcessTests
         }
     }
 
-    [Fact(Timeout = 60_000)] // Semantics: every handle type arrives working in another process
+    [Fact(Timeout = 120_000)] // Semantics: every handle type arrives working in another process
     public async Task HandleKit_SentToAChild_EveryHandleWorksThere()
     {
         using var server = new IpcOneShotServer<KitHello>();
@@ -157,7 +157,7 @@ public class CrossProcessTests
         }
     }
 
-    [Fact(Timeout = 60_000)] // Semantics: the server name is an opaque string a child receives, e.g. in an environment variable
+    [Fact(Timeout = 120_000)] // Semantics: the server name is an opaque string a child receives, e.g. in an environment variable
     public async Task Connect_NameFromAnEnvironmentVariable_ReachesTheServer()
     {
         using var server = new IpcServer<ChildHello>();

@@ -21,6 +21,9 @@ public sealed record BytesHolder(IpcBytesSender Sender, IpcBytesReceiver Receive
 /// <summary>Two senders, to check that a send failing on one moves neither.</summary>
 public sealed record TwoSenders(IpcSender<int> First, IpcSender<int> Second);
 
+/// <summary>Many senders and a large blob in one message.</summary>
+public sealed record SendersAndBlob(List<IpcSender<int>> Senders, byte[] Blob);
+
 /// <summary>Handles that may be absent.</summary>
 public sealed record OptionalHandles(IpcSender<int>? Sender, IpcReceiver<int>? Receiver, IpcSharedMemory? Memory, int Tag);
 
@@ -234,6 +237,42 @@ public class EmbeddingTests
             array1.AssertWorks(received.Array[1]);
             list.AssertWorks(Assert.Single(received.List));
             map.AssertWorks(received.Map["key"]);
+        }
+    }
+
+    [Fact] // Rust #395 / servo #36792: more handles than one control message carries, with a large body
+    public void Send_300SendersAndALargeBodyInOneMessage_AllArriveWorking()
+    {
+        const int Count = 300;
+        (IpcSender<SendersAndBlob> tx, IpcReceiver<SendersAndBlob> rx) = Ipc.Channel<SendersAndBlob>();
+        var receivers = new IpcReceiver<int>[Count];
+        var senders = new IpcSender<int>[Count];
+        for (int i = 0; i < Count; i++)
+        {
+            (senders[i], receivers[i]) = Ipc.Channel<int>();
+        }
+
+        using (tx)
+        using (rx)
+        {
+            byte[] blob = Numbered.Pattern(9, 300_000);
+            tx.Send(new SendersAndBlob([.. senders], blob));
+            Assert.All(senders, s => Assert.Throws<ObjectDisposedException>(() => s.Send(0)));
+
+            SendersAndBlob received = rx.RecvWithin();
+            Assert.Equal(blob, received.Blob);
+            Assert.Equal(Count, received.Senders.Count);
+            for (int i = 0; i < Count; i++)
+            {
+                using (IpcSender<int> sender = received.Senders[i])
+                {
+                    sender.Send(i);
+                }
+
+                Assert.Equal(i, receivers[i].RecvWithin());
+                receivers[i].AssertDisconnectedWithin();
+                receivers[i].Dispose();
+            }
         }
     }
 

@@ -159,6 +159,37 @@ public class HostileInputTests
         }
     }
 
+    [Theory] // Rust #392 / Windows test_recover_handles_fails_with_invalid_handles: never trust the peer's descriptors
+    [InlineData("memfd")]
+    [InlineData("stream socket")]
+    public void Recv_ChannelSlotHoldingADescriptorThatIsNotAChannel_ThrowsSerialization_AndClosesIt(string kind)
+    {
+        (TransportSender raw, TransportReceiver end) = IpcTransports.Current.CreateChannel();
+        using var rx = new IpcReceiver<IpcSender<int>>(end, IpcSerializerOptions.Default);
+        SafeFdHandle impostor = kind == "memfd"
+            ? Frames.CreateMemfd(64)
+            : new SafeFdHandle(Interop.Socket(Interop.AF_UNIX, Interop.SOCK_STREAM | Interop.SOCK_CLOEXEC, 0));
+        Assert.False(impostor.IsInvalid);
+        using (raw)
+        using (var fake = new LinuxSender(impostor))
+        {
+            Dictionary<int, string> before = Fds.Baseline();
+            raw.Send(Body((ref MessagePackWriter w) => HandleWire.Write(ref w, HandleWire.ChannelExtension, 0)), [fake], default);
+            Assert.Throws<IpcSerializationException>(() => rx.RecvWithin());
+            Fds.AssertNoneOpenedSince(before, $"after refusing a {kind} in a channel slot");
+
+            (IpcSender<int> realTx, IpcReceiver<int> realRx) = Ipc.Channel<int>();
+            using (realRx)
+            {
+                raw.Send(Body((ref MessagePackWriter w) => HandleWire.Write(ref w, HandleWire.ChannelExtension, 0)), [End(realTx)], default);
+                realTx.Dispose();
+                using IpcSender<int> arrived = rx.RecvWithin();
+                arrived.Send(3);
+                Assert.Equal(3, realRx.RecvWithin());
+            }
+        }
+    }
+
     [Fact]
     public void Deserialize_HostileMessageFromAReceiverSet_ThrowsSerialization_AndClosesItsHandles()
     {

@@ -33,15 +33,15 @@ public class LeakTests
     {
         Dictionary<int, string> baseline = Fds.Baseline();
         (IpcSender<int> tx, IpcReceiver<int> rx) = Ipc.Channel<int>();
-        Assert.Equal(baseline.Count + 2, Fds.Snapshot().Count);
+        Assert.Equal(2, Fds.OpenedSince(baseline).Count);
         IpcSender<int> clone = tx.Clone();
-        Assert.Equal(baseline.Count + 3, Fds.Snapshot().Count);
+        Assert.Equal(3, Fds.OpenedSince(baseline).Count);
         OpaqueIpcSender opaque = clone.ToOpaque();
         OpaqueIpcReceiver opaqueRx = rx.ToOpaque();
-        Assert.Equal(baseline.Count + 3, Fds.Snapshot().Count);
+        Assert.Equal(3, Fds.OpenedSince(baseline).Count);
         (IpcBytesSender btx, IpcBytesReceiver brx) = Ipc.BytesChannel();
         IpcBytesSender bclone = btx.Clone();
-        Assert.Equal(baseline.Count + 6, Fds.Snapshot().Count);
+        Assert.Equal(6, Fds.OpenedSince(baseline).Count);
 
         tx.Dispose();
         opaque.Dispose();
@@ -50,7 +50,6 @@ public class LeakTests
         brx.Dispose();
         bclone.Dispose();
         Fds.AssertNoneOpenedSince(baseline, "channels");
-        Assert.Equal(baseline.Count, Fds.Snapshot().Count);
 
         for (int i = 0; i < 500; i++)
         {
@@ -60,7 +59,7 @@ public class LeakTests
             r.Dispose();
         }
 
-        Assert.Equal(baseline.Count, Fds.Snapshot().Count);
+        Fds.AssertNoneOpenedSince(baseline, "500 channels");
     }
 
     [Fact]
@@ -70,10 +69,10 @@ public class LeakTests
         int mappings = ProcMaps.Count(MemfdMapping);
         var memory = IpcSharedMemory.FromByte(1, 100_000);
         ulong address = ProcMaps.AddressOf(memory.Span);
-        Assert.Equal(baseline.Count + 1, Fds.Snapshot().Count);
+        Assert.Equal(1, Fds.OpenedSince(baseline).Count);
         Assert.Equal(mappings + 1, ProcMaps.Count(MemfdMapping));
         memory.Dispose();
-        Assert.Equal(baseline.Count, Fds.Snapshot().Count);
+        Fds.AssertNoneOpenedSince(baseline, "a disposed region");
         Assert.Equal(mappings, ProcMaps.Count(MemfdMapping));
         Assert.False(ProcMaps.Containing(address)?.Path.Contains(MemfdMapping, StringComparison.Ordinal) ?? false, "the mapping outlived its owner");
     }
@@ -85,6 +84,7 @@ public class LeakTests
         int mappings = ProcMaps.Count(MemfdMapping);
         (IpcSender<OptionalHandles[]> tx, IpcReceiver<OptionalHandles[]> rx) = Ipc.Channel<OptionalHandles[]>();
         var kept = new List<IpcReceiver<int>>();
+        Dictionary<int, string> beforeHandles = Fds.Snapshot();
         var message = new OptionalHandles[10];
         for (int i = 0; i < message.Length; i++)
         {
@@ -93,14 +93,16 @@ public class LeakTests
             message[i] = new OptionalHandles(s, null, IpcSharedMemory.FromByte((byte)i, 5000), i);
         }
 
-        int beforeSend = Fds.Snapshot().Count;
+        Dictionary<int, string> handleFds = Fds.OpenedSince(beforeHandles);
+        Assert.Equal(30, handleFds.Count);
         tx.Send(message);
 
-        // The 10 senders and 10 regions left this process's table (they are in flight).
-        Assert.Equal(beforeSend - 20, Fds.Snapshot().Count);
+        // The 10 senders and 10 regions left this process's table (they are in flight); the 10 kept receivers stay.
+        Assert.Equal(20, Fds.ClosedSince(handleFds).Count);
         Assert.Equal(mappings, ProcMaps.Count(MemfdMapping));
+        Dictionary<int, string> afterSend = Fds.Snapshot();
         OptionalHandles[] received = rx.RecvWithin();
-        Assert.Equal(beforeSend, Fds.Snapshot().Count);
+        Assert.Equal(20, Fds.OpenedSince(afterSend).Count);
         Assert.Equal(mappings + 10, ProcMaps.Count(MemfdMapping));
         foreach (OptionalHandles handles in received)
         {
@@ -153,9 +155,10 @@ public class LeakTests
         (IpcSender<PersonAndMemory> tx, IpcReceiver<PersonAndMemory> rx) = Ipc.Channel<PersonAndMemory>();
         rx.Dispose();
         var memory = IpcSharedMemory.FromByte(3, 10);
-        int before = Fds.Snapshot().Count;
+        Dictionary<int, string> before = Fds.Snapshot();
         Assert.Throws<IpcDisconnectedException>(() => tx.Send(new PersonAndMemory(new Named(new string('x', 400_000), 1), memory)));
-        Assert.Equal(before, Fds.Snapshot().Count);
+        Fds.AssertNoneOpenedSince(before, "a send that failed");
+        Assert.Empty(Fds.ClosedSince(before));
         Assert.Equal(10, memory.Length);
         memory.Dispose();
         tx.Dispose();
@@ -168,24 +171,28 @@ public class LeakTests
         Dictionary<int, string> baseline = Fds.Baseline();
         var set = new IpcReceiverSet();
         var senders = new List<IpcSender<int>>();
+        var channelFds = new List<Dictionary<int, string>>();
         for (int i = 0; i < 5; i++)
         {
+            Dictionary<int, string> before = Fds.Snapshot();
             (IpcSender<int> tx, IpcReceiver<int> rx) = Ipc.Channel<int>();
             senders.Add(tx);
             set.Add(rx);
+            channelFds.Add(Fds.OpenedSince(before));
+            Assert.Equal(2, channelFds[i].Count);
         }
 
         // Two channels close: the set closes their receivers as it reports them.
-        int open = Fds.Snapshot().Count;
         senders[0].Dispose();
         senders[1].Dispose();
         Assert.All(set.SelectAtLeast(2), e => Assert.IsType<IpcChannelClosed>(e));
-        Assert.Equal(open - 4, Fds.Snapshot().Count);
+        Assert.Equal(2, Fds.ClosedSince(channelFds[0]).Count);
+        Assert.Equal(2, Fds.ClosedSince(channelFds[1]).Count);
+        Assert.Empty(Fds.ClosedSince(channelFds[2]));
 
         set.Dispose();
         senders.ForEach(s => s.Dispose());
         Fds.AssertNoneOpenedSince(baseline, "a receiver set");
-        Assert.Equal(baseline.Count, Fds.Snapshot().Count);
     }
 
     [Fact(Timeout = 30_000)]
@@ -317,7 +324,7 @@ public class LeakTests
         try
         {
             using TestChildProcess child = TestChildProcess.Start("core-list-fds", [server.Name]);
-            (IpcReceiver<FdList> listRx, FdList list) = server.Accept(TimeSpan.FromSeconds(30));
+            (IpcReceiver<FdList> listRx, FdList list) = server.Accept(TimeSpan.FromSeconds(60));
             listRx.Dispose();
             await child.AssertSuccessAsync();
             Assert.Equal(child.Pid, list.Pid);

@@ -24,17 +24,21 @@ public class RouterTests
         (IpcSender<ulong> numberTx, IpcReceiver<ulong> numberRx) = Ipc.Channel<ulong>();
         var person = new TaskCompletionSource<Named>(TaskCreationOptions.RunContinuationsAsynchronously);
         var number = new TaskCompletionSource<ulong>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var personClosed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var numberClosed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         using (personTx)
         using (numberTx)
         {
             personTx.Send(s_person);
             numberTx.Send(42);
-            IpcRouter.Default.AddRoute(personRx, p => person.TrySetResult(p));
-            IpcRouter.Default.AddRoute(numberRx, n => number.TrySetResult(n));
+            IpcRouter.Default.AddRoute(personRx, p => person.TrySetResult(p), () => personClosed.TrySetResult());
+            IpcRouter.Default.AddRoute(numberRx, n => number.TrySetResult(n), () => numberClosed.TrySetResult());
             Assert.Equal(s_person, await person.Task.WithTimeout());
             Assert.Equal(42ul, await number.Task.WithTimeout());
         }
 
+        // The process-wide router outlives the test: wait until it has closed this test's receivers.
+        await Task.WhenAll(personClosed.Task, numberClosed.Task).WithTimeout();
         Assert.Same(IpcRouter.Default, IpcRouter.Default);
     }
 
@@ -316,7 +320,7 @@ public class RouterTests
         release.Set();
         try
         {
-            await allHandled.Task.WaitAsync(TimeSpan.FromSeconds(20));
+            await allHandled.Task.WaitAsync(ReceiveExtensions.Patience);
         }
         catch (TimeoutException)
         {

@@ -346,6 +346,39 @@ public class SerializationTests
     }
 
     [Fact]
+    public void WithMaxMessageSize_IsInclusive_ExactlyTheLimitPasses_OneMoreByteIsRefused()
+    {
+        (IpcSender<byte[]> tx, IpcReceiver<byte[]> rx) = Ipc.Channel<byte[]>(IpcSerializerOptions.Default.WithMaxMessageSize(1024));
+        using (IpcBytesSender raw = tx.ToOpaque().ToBytes())
+        using (IpcBytesReceiver bytes = rx.ToOpaque().ToBytes())
+        {
+            raw.Send(new byte[1024]);
+            raw.Send(new byte[1025]);
+            raw.Send(new byte[1]);
+            Assert.Equal(1024, bytes.RecvWithin().Length);
+            Assert.Throws<IpcSerializationException>(() => bytes.RecvWithin());
+            Assert.Single(bytes.RecvWithin());
+        }
+    }
+
+    [Fact]
+    public void ReceiverSet_DeserializesEachMessageWithItsReceiversOptions()
+    {
+        IpcSerializerOptions custom = IpcSerializerOptions.Default.WithResolver(CompositeResolver.Create(
+            [new TemperatureFormatter()],
+            [ContractlessStandardResolver.Instance]));
+        (IpcSender<Temperature> tx, IpcReceiver<Temperature> rx) = Ipc.Channel<Temperature>(custom);
+        using var set = new IpcReceiverSet();
+        using (tx)
+        {
+            set.Add(rx);
+            tx.Send(new Temperature(37.5));
+            IpcMessageReceived received = Assert.IsType<IpcMessageReceived>(Assert.Single(set.SelectAtLeast(1)));
+            Assert.Equal(new Temperature(37.5), received.Message.Deserialize<Temperature>());
+        }
+    }
+
+    [Fact]
     public void With_ValidatesArguments_AndReturnsTheSameInstanceWhenNothingChanges()
     {
         IpcSerializerOptions options = IpcSerializerOptions.Default;
@@ -368,7 +401,7 @@ public class SerializationTests
         IpcSerializationException error = Assert.Throws<IpcSerializationException>(() => tx.Send(new Faulty(subTx, new Bomb())));
         Assert.Contains("Bomb.Fuse", error.ToString(), StringComparison.Ordinal);
         Fds.AssertNoneOpenedSince(before, "a failed serialization");
-        Assert.Equal(before.Count, Fds.Snapshot().Count);
+        Assert.Empty(Fds.ClosedSince(before));
         Assert.False(rx.TryRecv(out _));
 
         // The embedded sender was not moved: it still works.

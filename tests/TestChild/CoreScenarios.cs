@@ -11,7 +11,7 @@ namespace IpcChannel.TestChild;
 internal static class CoreScenarios
 {
     /// <summary>How long a child waits for anything before it gives up (the test fails with its stderr).</summary>
-    private static readonly TimeSpan s_wait = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan s_wait = TimeSpan.FromSeconds(60);
 
     public static void Register(Dictionary<string, Func<string[], Task<int>>> scenarios)
     {

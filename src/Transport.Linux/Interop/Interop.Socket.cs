@@ -15,6 +15,7 @@ internal static partial class Interop
     internal const int SO_SNDBUF = 7;
     internal const int SO_RCVBUF = 8;
     internal const int SO_PEERCRED = 17;
+    internal const int SO_DOMAIN = 39;
 
     internal const int MSG_PEEK = 0x2;
     internal const int MSG_CTRUNC = 0x8;

@@ -64,6 +64,17 @@ public static class Fds
         }
     }
 
+    /// <summary>The descriptors open now that were not open (with the same target) in <paramref name="earlier"/>.</summary>
+    public static Dictionary<int, string> OpenedSince(Dictionary<int, string> earlier) =>
+        Snapshot().Where(kv => !earlier.TryGetValue(kv.Key, out string? target) || target != kv.Value).ToDictionary();
+
+    /// <summary>The descriptors of <paramref name="earlier"/> that are no longer open (with the same target).</summary>
+    public static Dictionary<int, string> ClosedSince(Dictionary<int, string> earlier)
+    {
+        Dictionary<int, string> now = Snapshot();
+        return earlier.Where(kv => !now.TryGetValue(kv.Key, out string? target) || target != kv.Value).ToDictionary();
+    }
+
     /// <summary>The number of descriptors open now whose target contains <paramref name="text"/>.</summary>
     public static int CountTargets(string text) => Snapshot().Values.Count(t => t.Contains(text, StringComparison.Ordinal));
 
