@@ -8,7 +8,7 @@ namespace IpcChannel.Bench;
 internal sealed record Plan(string Mode, int SmallIterations, int Iterations64K, int Iterations1M, int Iterations16M, int WarmupMilliseconds,
     int RateCount, int RateBatches, int FdIterations, int CreateIterations, int SelectIterations, int LiveChannels, int AllocMessages)
 {
-    public static Plan Smoke { get; } = new("smoke", 5, 5, 3, 2, 0, 200, 2, 5, 50, 5, 200, 50);
+    public static Plan Smoke { get; } = new("smoke", 5, 5, 2, 1, 0, 200, 2, 5, 50, 5, 200, 50);
 
     public static Plan Quick { get; } = new("quick", 4000, 1000, 100, 12, 150, 50_000, 3, 1000, 20_000, 2000, 10_000, 10_000);
 

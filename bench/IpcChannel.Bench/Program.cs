@@ -230,7 +230,10 @@ public static class Program
     {
         string? model = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim();
         string? memory = File.ReadLines("/proc/meminfo").FirstOrDefault(l => l.StartsWith("MemTotal", StringComparison.Ordinal))?.Split(':', 2)[1].Trim();
-        return $"{model ?? "unknown CPU"}, {Environment.ProcessorCount} vCPU, {memory ?? "? kB"} RAM";
+        string ram = memory is not null && long.TryParse(memory.Split(' ')[0], NumberStyles.Integer, CultureInfo.InvariantCulture, out long kb)
+            ? string.Create(CultureInfo.InvariantCulture, $"{kb / 1048576.0:F1} GiB")
+            : "?";
+        return $"{model ?? "unknown CPU"}, {Environment.ProcessorCount} vCPU, {ram} RAM";
     }
 
     private static string ReadOrEmpty(string path)

@@ -29,6 +29,12 @@ internal sealed class Runner : IDisposable
     private readonly List<Result> _results = new();
     private readonly MessagePackSerializerOptions _mpOptions = IpcSerializerOptions.Default.MessagePackOptions;
 
+    /// <summary>Profiling filter (--only): scenario, impl or "scenario:impl" names to run; null runs everything.</summary>
+    private HashSet<string>? _only;
+
+    /// <summary>Profiling filter (--sizes): sizes to run; null runs all.</summary>
+    private HashSet<long>? _sizes;
+
     private Process? _child;
     private IpcReceiver<Boot>? _bootReceiver;
     private Boot? _boot;
@@ -50,6 +56,13 @@ internal sealed class Runner : IDisposable
     public static int Run(Dictionary<string, string> args)
     {
         Plan plan = Program.PlanFor(args["plan"]);
+        if (args.TryGetValue("iterations", out string? forced))
+        {
+            // Profiling: the same count for every size, so the measured loop dominates a profile.
+            int n = int.Parse(forced, CultureInfo.InvariantCulture);
+            plan = plan with { SmallIterations = n, Iterations64K = n, Iterations1M = n, Iterations16M = n, FdIterations = n, RateCount = n };
+        }
+
         string placement = args["runner"];
         int childCpu = int.Parse(args.GetValueOrDefault("child-cpu", "-1"), CultureInfo.InvariantCulture);
         string? cFloor = args.GetValueOrDefault("cfloor");
@@ -61,6 +74,15 @@ internal sealed class Runner : IDisposable
         }, null, TimeSpan.FromMinutes(plan.IsSmoke ? 3 : plan.Mode == "quick" ? 15 : 90), Timeout.InfiniteTimeSpan);
 
         using var runner = new Runner(plan, placement, childCpu, string.IsNullOrEmpty(cFloor) ? null : cFloor);
+        if (args.TryGetValue("only", out string? only))
+        {
+            runner._only = only.Split(',').ToHashSet();
+        }
+
+        if (args.TryGetValue("sizes", out string? sizes))
+        {
+            runner._sizes = sizes.Split(',').Select(x => long.Parse(x, CultureInfo.InvariantCulture)).ToHashSet();
+        }
         runner.RunAll(inProcess: args.ContainsKey("in-process"));
         File.WriteAllText(output, JsonSerializer.Serialize(runner._results, Program.JsonOptions));
         return 0;
@@ -71,7 +93,7 @@ internal sealed class Runner : IDisposable
         Log($"runner {_placement}: pid {Environment.ProcessId}, CPUs {Placement.CpusAllowed()}, child CPU {(_childCpu < 0 ? "same" : _childCpu.ToString(CultureInfo.InvariantCulture))}");
 
         // The C floor first, before this process holds any inheritable descriptor.
-        if (_cFloor is not null)
+        if (_cFloor is not null && _only is null)
         {
             Guard("c floor", CFloorScenarios);
         }
@@ -193,8 +215,17 @@ internal sealed class Runner : IDisposable
     // ------------------------------------------------------------------ measuring
 
     /// <summary>Warm-up (at least the plan's count and time), then one timed loop of single operations.</summary>
+    private bool Wanted(string scenario, string impl, long size) =>
+        (_only is null || _only.Contains(scenario) || _only.Contains(impl) || _only.Contains($"{scenario}:{impl}"))
+        && (_sizes is null || _sizes.Contains(size));
+
     private Result Measure(string scenario, string impl, string childVerb, string childImpl, long size, int iterations, Action op)
     {
+        if (!Wanted(scenario, impl, size))
+        {
+            return new Result { Placement = _placement, Scenario = scenario, Impl = impl, Size = size };
+        }
+
         int chunk = Math.Max(_plan.IsSmoke ? 1 : 2, iterations / 10);
         int warmed = 0;
         long warmStart = Stopwatch.GetTimestamp();
@@ -213,6 +244,7 @@ internal sealed class Runner : IDisposable
 
         double[] samples = new double[iterations];
         Command(childVerb, childImpl, size, iterations);
+        GcSnapshot gc = GcSnapshot.Take();
         long allocated = GC.GetAllocatedBytesForCurrentThread();
         for (int i = 0; i < iterations; i++)
         {
@@ -222,6 +254,7 @@ internal sealed class Runner : IDisposable
         }
 
         allocated = GC.GetAllocatedBytesForCurrentThread() - allocated;
+        Dictionary<string, double> gcDelta = gc.Delta(iterations);
         WaitDone();
         double toUs = 1e6 / Stopwatch.Frequency;
         for (int i = 0; i < samples.Length; i++)
@@ -231,6 +264,7 @@ internal sealed class Runner : IDisposable
 
         Result result = Result.FromSamples(_placement, scenario, impl, size, samples, warmed);
         result.AllocBytesPerOp = (double)allocated / iterations;
+        result.Extra = gcDelta;
         return Add(result);
     }
 
@@ -364,7 +398,7 @@ internal sealed class Runner : IDisposable
         Check(r, back == small || (back is not null && back.Id == small.Id && back.Name == small.Name && back.Data.AsSpan().SequenceEqual(small.Data)), "small record");
         r.Note = $"record(int, string[{small.Name.Length}], byte[8]) = {serialized} B of MessagePack";
 
-        if (_cFloor is not null)
+        if (_cFloor is not null && _only is null)
         {
             double[] samples = RunC("pingpong", $"{serialized}", $"{_plan.WarmupIterationsFor(8)}", $"{_plan.SmallIterations}", $"{_childCpu}");
             Result c = Add(Result.FromSamples(_placement, "roundtrip", "c-raw-small", serialized, samples.Select(ns => ns / 1000).ToArray(), _plan.WarmupIterationsFor(8)));
@@ -393,6 +427,11 @@ internal sealed class Runner : IDisposable
 
     private void Rate(string impl, Action send, Action waitReply)
     {
+        if (!Wanted("rate", impl, 64))
+        {
+            return;
+        }
+
         int count = _plan.RateCount;
         var batches = new List<double>();
         long allocated = 0;
@@ -578,5 +617,23 @@ internal sealed class Runner : IDisposable
 
         _bootReceiver?.Dispose();
         _child?.Dispose();
+    }
+}
+
+/// <summary>The parent's GC activity over a measured loop (what dotnet-counters would show, per operation).</summary>
+internal readonly record struct GcSnapshot(int Gen0, int Gen1, int Gen2, TimeSpan Pause)
+{
+    public static GcSnapshot Take() => new(GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), GC.GetTotalPauseDuration());
+
+    public Dictionary<string, double> Delta(int operations)
+    {
+        GcSnapshot now = Take();
+        return new Dictionary<string, double>
+        {
+            ["gc0"] = now.Gen0 - Gen0,
+            ["gc1"] = now.Gen1 - Gen1,
+            ["gc2"] = now.Gen2 - Gen2,
+            ["gc_pause_us_per_op"] = (now.Pause - Pause).TotalMicroseconds / Math.Max(1, operations),
+        };
     }
 }
