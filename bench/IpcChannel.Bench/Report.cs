@@ -330,6 +330,7 @@ internal sealed class Report(Meta meta, List<Result> results, Plan plan)
             md.AppendLine();
             RoundTripTables(md, placement);
             RateTable(md, placement);
+            StrategyTable(md, placement);
             FdTable(md, placement);
             ShmTable(md, placement);
         }
@@ -461,6 +462,39 @@ internal sealed class Report(Meta meta, List<Result> results, Plan plan)
 
             md.AppendLine(CultureInfo.InvariantCulture,
                 $"| {Label(impl)} | {F(r.Rate.Value / 1e6, "F3")} | {(c?.Rate is double cr ? X(r.Rate.Value / cr) : "—")} | {(net?.Rate is double nr ? X(r.Rate.Value / nr) : "—")} | {F(r.MedianUs, "F3")} | {(r.AllocBytesPerOp is double a ? F(a) : "")} |");
+        }
+
+        md.AppendLine();
+    }
+
+    private void StrategyTable(StringBuilder md, string placement)
+    {
+        List<Result> strategies = results.Where(r => r.Placement == placement && r.Scenario == "strategy" && r.Error is null).ToList();
+        if (strategies.Count == 0)
+        {
+            return;
+        }
+
+        md.AppendLine("### Large messages: other ways to move them (C, information for src/)");
+        md.AppendLine();
+        md.AppendLine("Round trips in C with other transfer strategies, to show what a change in the transport could reach. "
+            + "`seqfrag`: SOCK_SEQPACKET fragments of 212,960 B on default buffers (Rust ipc-channel's way); "
+            + "`seqfrag4m`: SEQPACKET fragments of 1 MiB with SO_SNDBUF/SO_RCVBUF = 4 MiB (net.core.wmem_max allows it unprivileged); "
+            + "`stream4m`: SOCK_STREAM with 4 MiB buffers; `memfd`: a new sealed memfd per message, pwrite + pread (IpcChannel's body path today); "
+            + "`memfdpool`: one memfd per direction reused (pwrite, pass a dup, pread).");
+        md.AppendLine();
+        md.AppendLine("| strategy | 1 MiB mean | ×C floor | 16 MiB mean | ×C floor |");
+        md.AppendLine("|---|---:|---:|---:|---:|");
+        Result? c1 = Get(placement, "roundtrip", "c-raw", 1 << 20);
+        Result? c16 = Get(placement, "roundtrip", "c-raw", 16 << 20);
+        Result? b1 = Get(placement, "roundtrip", "ipc-bytes", 1 << 20);
+        Result? b16 = Get(placement, "roundtrip", "ipc-bytes", 16 << 20);
+        string Cell(Result? r, Result? floor) => r is null ? "— | —" : $"{Us(r.MeanUs)} | {(floor is null ? "—" : X(r.MeanUs / floor.MeanUs))}";
+        md.AppendLine(CultureInfo.InvariantCulture, $"| C floor (SOCK_STREAM, default buffers) | {Cell(c1, c1)} | {Cell(c16, c16)} |");
+        md.AppendLine(CultureInfo.InvariantCulture, $"| IpcChannel bytes today | {Cell(b1, c1)} | {Cell(b16, c16)} |");
+        foreach (string impl in strategies.Select(r => r.Impl).Distinct())
+        {
+            md.AppendLine(CultureInfo.InvariantCulture, $"| {impl[2..]} | {Cell(Get(placement, "strategy", impl, 1 << 20), c1)} | {Cell(Get(placement, "strategy", impl, 16 << 20), c16)} |");
         }
 
         md.AppendLine();

@@ -554,10 +554,22 @@ internal sealed class Runner : IDisposable
         foreach (long size in Plan.Sizes)
         {
             int n = _plan.IterationsFor(size);
-            int warm = Math.Max(_plan.WarmupIterationsFor(size), size <= 1024 ? 1000 : 10);
+            int warm = _plan.IsSmoke ? _plan.WarmupIterationsFor(size) : Math.Max(_plan.WarmupIterationsFor(size), size <= 1024 ? 1000 : 10);
             double[] ns = RunC("pingpong", $"{size}", $"{warm}", $"{n}", $"{_childCpu}");
             Result r = Add(Result.FromSamples(_placement, "roundtrip", "c-raw", size, ns.Select(x => x / 1000).ToArray(), warm));
             r.Note = size <= 65536 ? "SOCK_SEQPACKET" : "SOCK_STREAM";
+        }
+
+        // Information for src/: how else a large message could travel, same protocol shape (round trip).
+        foreach (string strategy in (string[])["seqfrag", "seqfrag4m", "stream4m", "memfd", "memfdpool"])
+        {
+            foreach (long size in _plan.IsSmoke ? (long[])[1 << 20] : [1 << 20, 16 << 20])
+            {
+                int n = _plan.IterationsFor(size);
+                int warm = Math.Max(_plan.WarmupIterationsFor(size), 3);
+                double[] ns = RunC("large", strategy, $"{size}", $"{warm}", $"{n}", $"{_childCpu}");
+                Add(Result.FromSamples(_placement, "strategy", "c-" + strategy, size, ns.Select(x => x / 1000).ToArray(), warm));
+            }
         }
 
         double[] batches = RunC("rate", "64", $"{_plan.RateBatches}", $"{_plan.RateCount}", $"{_childCpu}");

@@ -14,6 +14,15 @@
  *   create WARMUP ITERS                  socketpair(SOCK_SEQPACKET) then two closes, in one process. Prints
  *                                        one line: mean nanoseconds.
  *   memcpy SIZE WARMUP ITERS             memcpy of SIZE bytes between two warm buffers; mean nanoseconds.
+ *   large STRATEGY SIZE WARMUP ITERS CHILDCPU
+ *                                        round trip of a large message by another strategy (information for
+ *                                        src/, not a floor): "seqfrag" = SEQPACKET fragments of 212960 bytes
+ *                                        (Rust ipc-channel's way); "stream4m" = SOCK_STREAM with 4 MiB
+ *                                        SO_SNDBUF/SO_RCVBUF; "seqfrag4m" = SEQPACKET fragments of 1 MiB with
+ *                                        4 MiB buffers; "memfd" = a new sealed memfd per message, pwrite then
+ *                                        pread (IpcChannel's current body path); "memfdpool" = one memfd per
+ *                                        direction reused (pwrite, send its fd, pread), the floor of a pooled
+ *                                        memfd design. Prints nanoseconds per round trip.
  *
  * CHILDCPU: -1 leaves the child on the parent's CPU mask (inherited), otherwise the child pins itself to that
  * CPU. The parent never changes its own mask: the caller starts this program with the mask it wants.
@@ -26,6 +35,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -364,6 +375,166 @@ static int copy(size_t size, long warmup, long iters)
     return 0;
 }
 
+/* ------------------------------------------------------------------ large-message strategies */
+
+enum strategy { SEQFRAG, STREAM4M, SEQFRAG4M, MEMFD, MEMFDPOOL };
+
+static void set_buffers(int fd, int bytes)
+{
+    if (setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bytes, sizeof bytes) != 0 || setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof bytes) != 0)
+        die("setsockopt");
+}
+
+static void pwrite_all(int fd, const char *p, size_t n)
+{
+    size_t done = 0;
+    while (done < n) {
+        ssize_t w = pwrite(fd, p + done, n - done, (off_t)done);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            die("pwrite");
+        }
+        done += (size_t)w;
+    }
+}
+
+static void pread_all(int fd, char *p, size_t n)
+{
+    size_t done = 0;
+    while (done < n) {
+        ssize_t r = pread(fd, p + done, n - done, (off_t)done);
+        if (r <= 0) {
+            if (r < 0 && errno == EINTR)
+                continue;
+            die("pread");
+        }
+        done += (size_t)r;
+    }
+}
+
+static void large_send(enum strategy s, int sock, const char *buf, size_t size, int pooled)
+{
+    switch (s) {
+    case SEQFRAG:
+    case SEQFRAG4M: {
+        size_t frag = s == SEQFRAG ? 212960 : 1 << 20;
+        for (size_t off = 0; off < size; off += frag)
+            send_msg(sock, buf + off, size - off < frag ? size - off : frag, 0);
+        break;
+    }
+    case STREAM4M:
+        write_all(sock, buf, size);
+        break;
+    case MEMFD: {
+        int fd = memfd_create("large", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+        if (fd < 0 || ftruncate(fd, (off_t)size) != 0)
+            die("memfd");
+        pwrite_all(fd, buf, size);
+        if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) != 0)
+            die("seal");
+        send_fds(sock, &fd, 1); /* closes fd */
+        break;
+    }
+    case MEMFDPOOL: {
+        pwrite_all(pooled, buf, size);
+        int dup_fd = dup(pooled);
+        send_fds(sock, &dup_fd, 1);
+        break;
+    }
+    }
+}
+
+static void large_recv(enum strategy s, int sock, char *buf, size_t size)
+{
+    switch (s) {
+    case SEQFRAG:
+    case SEQFRAG4M: {
+        size_t frag = s == SEQFRAG ? 212960 : 1 << 20;
+        for (size_t off = 0; off < size; off += frag)
+            recv_msg(sock, buf + off, size - off < frag ? size - off : frag, 0);
+        break;
+    }
+    case STREAM4M:
+        read_all(sock, buf, size);
+        break;
+    case MEMFD:
+    case MEMFDPOOL: {
+        int fd;
+        recv_fds(sock, &fd, 1);
+        if (s == MEMFD) {
+            int seals = fcntl(fd, F_GET_SEALS);
+            off_t end = lseek(fd, 0, SEEK_END);
+            if (seals < 0 || end != (off_t)size)
+                die("memfd check");
+        }
+        pread_all(fd, buf, size);
+        close(fd);
+        break;
+    }
+    }
+}
+
+static int large(const char *name, size_t size, long warmup, long iters, int childcpu)
+{
+    enum strategy s;
+    if (!strcmp(name, "seqfrag"))
+        s = SEQFRAG;
+    else if (!strcmp(name, "stream4m"))
+        s = STREAM4M;
+    else if (!strcmp(name, "seqfrag4m"))
+        s = SEQFRAG4M;
+    else if (!strcmp(name, "memfd"))
+        s = MEMFD;
+    else if (!strcmp(name, "memfdpool"))
+        s = MEMFDPOOL;
+    else {
+        fprintf(stderr, "unknown strategy %s\n", name);
+        return 2;
+    }
+    int sv[2];
+    if (socketpair(AF_UNIX, (s == STREAM4M ? SOCK_STREAM : SOCK_SEQPACKET) | SOCK_CLOEXEC, 0, sv) != 0)
+        die("socketpair");
+    if (s == STREAM4M || s == SEQFRAG4M) {
+        set_buffers(sv[0], 4 << 20);
+        set_buffers(sv[1], 4 << 20);
+    }
+    char *buf = malloc(size);
+    if (!buf)
+        die("malloc");
+    memset(buf, 0x5a, size);
+    long total = warmup + iters;
+    pid_t pid = spawn_child(childcpu);
+    if (pid == 0) {
+        close(sv[0]);
+        int pool = -1;
+        if (s == MEMFDPOOL && ((pool = memfd_create("pool", MFD_CLOEXEC)) < 0 || ftruncate(pool, (off_t)size) != 0))
+            die("memfd");
+        for (long i = 0; i < total; i++) {
+            large_recv(s, sv[1], buf, size);
+            large_send(s, sv[1], buf, size, pool);
+        }
+        _exit(0);
+    }
+    close(sv[1]);
+    int pool = -1;
+    if (s == MEMFDPOOL && ((pool = memfd_create("pool", MFD_CLOEXEC)) < 0 || ftruncate(pool, (off_t)size) != 0))
+        die("memfd");
+    uint64_t *samples = malloc(sizeof(uint64_t) * (size_t)(iters ? iters : 1));
+    for (long i = 0; i < total; i++) {
+        uint64_t t0 = now_ns();
+        large_send(s, sv[0], buf, size, pool);
+        large_recv(s, sv[0], buf, size);
+        uint64_t t1 = now_ns();
+        if (i >= warmup)
+            samples[i - warmup] = t1 - t0;
+    }
+    reap(pid);
+    for (long i = 0; i < iters; i++)
+        printf("%llu\n", (unsigned long long)samples[i]);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -379,6 +550,8 @@ int main(int argc, char **argv)
         return fdpass(atoi(argv[2]), atol(argv[3]), atol(argv[4]), atoi(argv[5]));
     if (!strcmp(mode, "create") && argc == 4)
         return create(atol(argv[2]), atol(argv[3]));
+    if (!strcmp(mode, "large") && argc == 7)
+        return large(argv[2], (size_t)atol(argv[3]), atol(argv[4]), atol(argv[5]), atoi(argv[6]));
     if (!strcmp(mode, "memcpy") && argc == 5)
         return copy((size_t)atol(argv[2]), atol(argv[3]), atol(argv[4]));
     fprintf(stderr, "bad arguments\n");
