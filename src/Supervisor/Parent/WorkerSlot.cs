@@ -39,7 +39,28 @@ internal abstract class WorkerSlot
 
     public WorkerRun? Current { get; set; }
 
-    public int IncarnationCounter { get; set; }
+    private int _incarnations;
+    private WorkerRun? _standby;
+
+    /// <summary>Numbers incarnations (standbys included) from 1.</summary>
+    public int NextIncarnation() => Interlocked.Increment(ref _incarnations);
+
+    /// <summary>The warm standby, connected and waiting, if any.</summary>
+    public WorkerRun? Standby
+    {
+        get => Volatile.Read(ref _standby);
+        set => Volatile.Write(ref _standby, value);
+    }
+
+    /// <summary>Removes the standby, whatever its state.</summary>
+    public WorkerRun? RemoveStandby() => Interlocked.Exchange(ref _standby, null);
+
+    /// <summary>Takes the standby if it is connected and alive.</summary>
+    public WorkerRun? TakeStandby()
+    {
+        WorkerRun? standby = RemoveStandby();
+        return standby is { Connected: true } && !standby.Ended.IsCompleted ? standby : null;
+    }
 
     public int Restarts { get; set; }
 
