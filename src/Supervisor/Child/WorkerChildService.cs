@@ -156,7 +156,7 @@ internal sealed partial class WorkerChildService<TWorker, TIn, TOut> : IHostedSe
     {
         try
         {
-            await _worker!.ExecuteAsync(_stopping.Token).ConfigureAwait(false);
+            await _worker!.RunAsync(_stopping.Token).ConfigureAwait(false);
             if (!_stopping.IsCancellationRequested)
             {
                 Log.WorkerCompleted(_logger, _info.WorkerName);
@@ -202,7 +202,7 @@ internal sealed partial class WorkerChildService<TWorker, TIn, TOut> : IHostedSe
             {
                 try
                 {
-                    await _worker!.OnMessageAsync(envelope.Payload, _stopping.Token).ConfigureAwait(false);
+                    await _worker!.HandleMessageAsync(envelope.Payload, _stopping.Token).ConfigureAwait(false);
                 }
                 catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
                 {
@@ -226,7 +226,7 @@ internal sealed partial class WorkerChildService<TWorker, TIn, TOut> : IHostedSe
         UpEnvelope<TOut> answer;
         try
         {
-            TOut response = await _worker!.OnRequestAsync(request.Payload, _stopping.Token).ConfigureAwait(false);
+            TOut response = await _worker!.HandleRequestAsync(request.Payload, _stopping.Token).ConfigureAwait(false);
             answer = new UpEnvelope<TOut>(UpKind.Response, request.Id, response);
         }
         catch (Exception e) when (e is not OperationCanceledException || !_stopping.IsCancellationRequested)
