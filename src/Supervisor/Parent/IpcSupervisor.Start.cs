@@ -277,7 +277,9 @@ internal sealed partial class IpcSupervisor
     private async Task WatchExitAsync(WorkerRun run)
     {
         int code = await run.Process!.Exited.ConfigureAwait(false);
-        MarkDown(run, run.Reason ?? new WorkerExit(code, null, false).Describe());
+        string reason = run.Reason ?? new WorkerExit(code, null, false).Describe();
+        MarkDown(run, reason);
+        await run.Slot.OnExitedAsync(run, reason).ConfigureAwait(false);
         run.Complete(code);
         _ended.Writer.TryWrite(run);
     }

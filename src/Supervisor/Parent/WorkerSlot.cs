@@ -1,6 +1,7 @@
 using System;
 using System.Diagnostics;
 using System.Threading;
+using System.Threading.Tasks;
 using IpcChannel.Supervisor.Protocol;
 
 namespace IpcChannel.Supervisor.Parent;
@@ -86,8 +87,12 @@ internal abstract class WorkerSlot
     /// <exception cref="ProtocolViolationException">The worker's message types are not this slot's.</exception>
     public abstract void Connect(WorkerRun run, WorkerHello hello, IpcSupervisor supervisor);
 
-    /// <summary>The incarnation is down: clients stop using it and its pending requests fail.</summary>
+    /// <summary>The incarnation is down: clients stop sending to it.</summary>
     public abstract void OnDown(WorkerRun run, string reason);
+
+    /// <summary>The process exited: answers it sent before dying are delivered (the data pump drains the
+    /// channel, bounded), then requests still pending fail and the data channel is closed.</summary>
+    public abstract Task OnExitedAsync(WorkerRun run, string reason);
 
     /// <summary>The worker is up on <paramref name="run"/>: clients may use it.</summary>
     public abstract void OnUp(WorkerRun run);
