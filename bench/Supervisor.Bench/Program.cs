@@ -53,7 +53,12 @@ if (which is "coldstart" or "all")
 
 if (which is "restart" or "all")
 {
-    await Bench.RestartAsync(count > 0 ? count : 15);
+    await Bench.RestartAsync(count > 0 ? count : 15, standby: false);
+}
+
+if (which is "restart-standby" or "all")
+{
+    await Bench.RestartAsync(count > 0 ? count : 15, standby: true);
 }
 
 if (which is "idle" or "all")
@@ -88,15 +93,24 @@ internal static class Bench
         Report("cold start to first message (host start -> first reply), 1 worker", samples);
     }
 
-    public static async Task RestartAsync(int runs)
+    public static async Task RestartAsync(int runs, bool standby)
     {
-        using IHost host = Build(1);
+        using IHost host = Build(1, standby);
         await host.StartAsync();
         IpcWorkerClient<string, string> client = Client(host, "w0");
         await client.RequestAsync("warm");
         var samples = new List<double>();
         for (int i = 0; i < runs; i++)
         {
+            if (standby)
+            {
+                // Let the next standby finish its own start, as it would between real crashes.
+                while (!Standby(host))
+                {
+                    await Task.Delay(20);
+                }
+            }
+
             int pid = client.Status.Pid;
             using (var self = Process.GetProcessById(pid))
             {
@@ -120,7 +134,7 @@ internal static class Bench
             }
         }
 
-        Report("crash (SIGKILL) to serving again (first reply from the new incarnation)", samples);
+        Report($"crash (SIGKILL) to serving again (first reply from the new incarnation){(standby ? ", warm standby" : string.Empty)}", samples);
         await host.StopAsync();
     }
 
@@ -158,7 +172,10 @@ internal static class Bench
         Console.WriteLine($"{workers} workers stopped in {clock.Elapsed.TotalSeconds:0.0} s");
     }
 
-    private static IHost Build(int workers)
+    private static bool Standby(IHost host) =>
+        host.Services.GetRequiredService<IpcChannel.Supervisor.Parent.IpcSupervisor>().Slots[0].Standby is { Connected: true };
+
+    private static IHost Build(int workers, bool standby = false)
     {
         HostApplicationBuilder builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = [], DisableDefaults = true });
         builder.Logging.ClearProviders();
@@ -175,6 +192,7 @@ internal static class Bench
                 o.Arguments = [];
                 o.StartTimeout = TimeSpan.FromSeconds(60);
                 o.StopTimeout = TimeSpan.FromSeconds(30);
+                o.WarmStandby = standby;
             });
         }
 

@@ -56,7 +56,7 @@ public abstract class IpcWorker<TIn, TOut>
     /// <summary>The worker's life, in its process. The default waits until the worker is stopped.</summary>
     /// <param name="stoppingToken">Cancelled when the worker is asked to stop (graceful stop, SIGTERM, or the parent gone).</param>
     /// <returns>A task whose completion ends the worker: normally when it completes, abnormally when it faults.</returns>
-    protected internal virtual async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected virtual async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         try
         {
@@ -73,7 +73,7 @@ public abstract class IpcWorker<TIn, TOut>
     /// <param name="cancellationToken">Cancelled when the worker stops.</param>
     /// <returns>A task; the next message is dispatched after it completes. A fault crashes the worker.</returns>
     /// <exception cref="NotSupportedException">Not overridden.</exception>
-    protected internal virtual ValueTask OnMessageAsync(TIn message, CancellationToken cancellationToken) =>
+    protected virtual ValueTask OnMessageAsync(TIn message, CancellationToken cancellationToken) =>
         throw new NotSupportedException($"{GetType().Name} does not handle one-way messages: override OnMessageAsync.");
 
     /// <summary>Answers a request from the parent (<see cref="IpcWorkerClient{TIn, TOut}.RequestAsync"/>).</summary>
@@ -81,10 +81,16 @@ public abstract class IpcWorker<TIn, TOut>
     /// <param name="cancellationToken">Cancelled when the worker stops.</param>
     /// <returns>The response.</returns>
     /// <exception cref="NotSupportedException">Not overridden.</exception>
-    protected internal virtual ValueTask<TOut> OnRequestAsync(TIn request, CancellationToken cancellationToken) =>
+    protected virtual ValueTask<TOut> OnRequestAsync(TIn request, CancellationToken cancellationToken) =>
         throw new NotSupportedException($"{GetType().Name} does not answer requests: override OnRequestAsync.");
 
     internal void Attach(IWorkerRuntime<TOut> runtime) => _runtime = runtime;
+
+    internal Task RunAsync(CancellationToken stoppingToken) => ExecuteAsync(stoppingToken);
+
+    internal ValueTask HandleMessageAsync(TIn message, CancellationToken cancellationToken) => OnMessageAsync(message, cancellationToken);
+
+    internal ValueTask<TOut> HandleRequestAsync(TIn request, CancellationToken cancellationToken) => OnRequestAsync(request, cancellationToken);
 }
 
 /// <summary>What a worker object sees of the child runtime.</summary>

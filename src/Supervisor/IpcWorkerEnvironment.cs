@@ -21,6 +21,9 @@ public static class IpcWorkerEnvironment
     /// <summary>A one-time secret the worker repeats in its hello.</summary>
     public const string TokenVariable = "IPCCHANNEL_SUPERVISOR_TOKEN";
 
+    /// <summary>"1" when the process is a warm standby: it connects and waits to be activated.</summary>
+    public const string StandbyVariable = "IPCCHANNEL_SUPERVISOR_STANDBY";
+
     /// <summary>The parent's process id (watched through a pidfd).</summary>
     public const string ParentPidVariable = "IPCCHANNEL_SUPERVISOR_PARENT_PID";
 
@@ -48,9 +51,10 @@ public static class IpcWorkerEnvironment
             System.Environment.GetEnvironmentVariable(WorkerVariable)!,
             Incarnation,
             System.Environment.GetEnvironmentVariable(TokenVariable) ?? string.Empty,
-            parentPid);
+            parentPid,
+            System.Environment.GetEnvironmentVariable(StandbyVariable) == "1");
     }
 }
 
 /// <summary>What a worker process was told by its parent.</summary>
-internal sealed record WorkerLaunchInfo(string Bootstrap, string WorkerName, int Incarnation, string Token, int ParentPid);
+internal sealed record WorkerLaunchInfo(string Bootstrap, string WorkerName, int Incarnation, string Token, int ParentPid, bool Standby);

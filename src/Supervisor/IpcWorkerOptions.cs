@@ -58,6 +58,14 @@ public sealed class IpcWorkerOptions
     /// <summary>Extra environment variables for the worker (added to this process's environment).</summary>
     public IDictionary<string, string> Environment { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
 
+    /// <summary>
+    /// Keep a warm standby: a second process of this worker, launched and connected ahead of time, that waits
+    /// without creating the worker. When the worker must restart, the standby is activated at once instead of
+    /// cold-starting a process (and a new standby is launched behind it). Costs one idle process per worker.
+    /// Default false.
+    /// </summary>
+    public bool WarmStandby { get; set; }
+
     /// <summary>Whether the worker's ILogger records are forwarded to the parent's ILogger (in the child, the app's
     /// other logging providers are then removed so nothing is written twice). Default true.</summary>
     public bool ForwardLogs { get; set; } = true;

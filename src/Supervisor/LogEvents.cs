@@ -20,6 +20,7 @@ internal static class LogEvents
     public const int LinkIntroduced = 7015;
     public const int SupervisorLoopFailed = 7016;
     public const int BootstrapFailed = 7017;
+    public const int StandbyReady = 7018;
 
     public const int ChildCompleted = 7100;
     public const int ChildCrashed = 7101;

@@ -144,4 +144,24 @@ public class RestartTests
         Assert.Contains("'probe'", error.Message);
         Assert.True(error.Waited < TimeSpan.FromSeconds(1));
     }
+
+    [Fact(Timeout = 120_000)]
+    public async Task WarmStandby_Crash_StandbyTakesOverAtOnce_AndANewStandbyFollows()
+    {
+        await using SupervisedHost host = SupervisedHost.Create(b => SupervisedHost.AddProbe(b, "spare", o => o.WarmStandby = true));
+        await host.StartAsync();
+        IpcWorkerClient<ProbeCommand, ProbeReply> client = host.Client("spare");
+        LogEntry standby = await host.Logs.WaitForAsync(e => e.EventId == 7018 && Equals(e.Scope.GetValueOrDefault("WorkerIncarnation"), 2));
+        var standbyPid = (int)standby.Scope["WorkerPid"]!;
+        int firstPid = client.Status.Pid;
+
+        ProcessWatch.Signal(firstPid, 9);
+        LogEntry started = await host.WaitForStartAsync("spare", 2);
+
+        ProbeReply reply = await client.RequestAsync(new ProbeCommand("info"));
+        Assert.Equal(standbyPid, reply.Pid);
+        Assert.Equal(2, reply.Incarnation);
+        Assert.Equal(standbyPid, started.Scope["WorkerPid"]);
+        await host.Logs.WaitForAsync(e => e.EventId == 7018 && Equals(e.Scope.GetValueOrDefault("WorkerIncarnation"), 3));
+    }
 }

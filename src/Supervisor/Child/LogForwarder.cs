@@ -16,12 +16,15 @@ internal sealed class LogForwarder : ILoggerProvider, ISupportExternalScope
 {
     private const int Capacity = 4096;
 
-    private readonly Channel<ControlUp> _queue = Channel.CreateBounded<ControlUp>(
-        new BoundedChannelOptions(Capacity) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true });
+    private readonly Channel<ControlUp> _queue;
 
     private IExternalScopeProvider? _scopes;
     private Task _pump = Task.CompletedTask;
     private long _dropped;
+
+    public LogForwarder() => _queue = Channel.CreateBounded<ControlUp>(
+        new BoundedChannelOptions(Capacity) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true },
+        _ => Interlocked.Increment(ref _dropped));
 
     public ILogger CreateLogger(string categoryName) => new ForwardingLogger(this, categoryName);
 
@@ -48,10 +51,7 @@ internal sealed class LogForwarder : ILoggerProvider, ISupportExternalScope
 
     private void Enqueue(ControlUp record)
     {
-        if (!_queue.Writer.TryWrite(record))
-        {
-            Interlocked.Increment(ref _dropped);
-        }
+        _queue.Writer.TryWrite(record);
     }
 
     private async Task PumpAsync(IpcSender<ControlUp> parent)
@@ -60,6 +60,18 @@ internal sealed class LogForwarder : ILoggerProvider, ISupportExternalScope
         {
             await foreach (ControlUp record in _queue.Reader.ReadAllAsync().ConfigureAwait(false))
             {
+                long dropped = Interlocked.Exchange(ref _dropped, 0);
+                if (dropped > 0)
+                {
+                    await parent.SendAsync(new ControlUp
+                    {
+                        Kind = ControlUpKind.Log,
+                        Number = (long)LogLevel.Warning,
+                        Text1 = "IpcChannel.Supervisor.Worker",
+                        Text2 = $"{dropped} log record(s) of this worker were dropped: it logged faster than the parent read.",
+                    }).ConfigureAwait(false);
+                }
+
                 await parent.SendAsync(record).ConfigureAwait(false);
             }
         }

@@ -22,13 +22,13 @@ internal sealed partial class WorkerChildService<TWorker, TIn, TOut> : IHostedSe
     private readonly LogForwarder? _forwarder;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stopping = new();
+    private readonly TaskCompletionSource _activated = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private IpcSender<ControlUp>? _up;
     private IpcSender<UpEnvelope<TOut>>? _dataUp;
     private IpcReceiver<DownEnvelope<TIn>>? _dataDown;
     private IpcReceiver<ControlDown>? _controlDown;
     private TWorker? _worker;
-    private Task _execute = Task.CompletedTask;
-    private Task _dispatch = Task.CompletedTask;
+    private Task _work = Task.CompletedTask;
     private Task _control = Task.CompletedTask;
 
     public WorkerChildService(IServiceProvider services, WorkerLaunchInfo info, IHostApplicationLifetime lifetime, ParentWatchdog watchdog, ILoggerFactory loggers)
@@ -54,8 +54,10 @@ internal sealed partial class WorkerChildService<TWorker, TIn, TOut> : IHostedSe
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        _worker = ActivatorUtilities.GetServiceOrCreateInstance<TWorker>(_services);
-        _worker.Attach(this);
+        if (!_info.Standby)
+        {
+            _activated.TrySetResult();
+        }
 
         IpcSender<ControlUp> up;
         try
@@ -97,8 +99,33 @@ internal sealed partial class WorkerChildService<TWorker, TIn, TOut> : IHostedSe
 
         _forwarder?.Attach(up);
         _control = Task.Run(ControlLoopAsync, CancellationToken.None);
-        _dispatch = Task.Run(DispatchLoopAsync, CancellationToken.None);
-        _execute = Task.Run(ExecuteAsync, CancellationToken.None);
+        _work = Task.Run(WorkAsync, CancellationToken.None);
+    }
+
+    /// <summary>Creates the worker (at once, or when a warm standby is activated) and runs it.</summary>
+    private async Task WorkAsync()
+    {
+        try
+        {
+            await _activated.Task.WaitAsync(_stopping.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            return;
+        }
+
+        try
+        {
+            _worker = ActivatorUtilities.GetServiceOrCreateInstance<TWorker>(_services);
+            _worker.Attach(this);
+        }
+        catch (Exception e)
+        {
+            Crash(e, "the worker's constructor");
+            return;
+        }
+
+        await Task.WhenAll(Task.Run(ExecuteAsync), Task.Run(DispatchLoopAsync)).ConfigureAwait(false);
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)
@@ -106,7 +133,7 @@ internal sealed partial class WorkerChildService<TWorker, TIn, TOut> : IHostedSe
         await _stopping.CancelAsync().ConfigureAwait(false);
         try
         {
-            await Task.WhenAll(_execute, _dispatch).WaitAsync(cancellationToken).ConfigureAwait(false);
+            await _work.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -129,7 +156,7 @@ internal sealed partial class WorkerChildService<TWorker, TIn, TOut> : IHostedSe
     {
         try
         {
-            await _worker!.ExecuteAsync(_stopping.Token).ConfigureAwait(false);
+            await _worker!.RunAsync(_stopping.Token).ConfigureAwait(false);
             if (!_stopping.IsCancellationRequested)
             {
                 Log.WorkerCompleted(_logger, _info.WorkerName);
@@ -175,7 +202,7 @@ internal sealed partial class WorkerChildService<TWorker, TIn, TOut> : IHostedSe
             {
                 try
                 {
-                    await _worker!.OnMessageAsync(envelope.Payload, _stopping.Token).ConfigureAwait(false);
+                    await _worker!.HandleMessageAsync(envelope.Payload, _stopping.Token).ConfigureAwait(false);
                 }
                 catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
                 {
@@ -199,7 +226,7 @@ internal sealed partial class WorkerChildService<TWorker, TIn, TOut> : IHostedSe
         UpEnvelope<TOut> answer;
         try
         {
-            TOut response = await _worker!.OnRequestAsync(request.Payload, _stopping.Token).ConfigureAwait(false);
+            TOut response = await _worker!.HandleRequestAsync(request.Payload, _stopping.Token).ConfigureAwait(false);
             answer = new UpEnvelope<TOut>(UpKind.Response, request.Id, response);
         }
         catch (Exception e) when (e is not OperationCanceledException || !_stopping.IsCancellationRequested)
@@ -269,6 +296,9 @@ internal sealed partial class WorkerChildService<TWorker, TIn, TOut> : IHostedSe
         {
             case ControlDownKind.Ping:
                 await _up!.SendAsync(new ControlUp { Kind = ControlUpKind.Pong, Number = message.Number }).ConfigureAwait(false);
+                break;
+            case ControlDownKind.Activate:
+                _activated.TrySetResult();
                 break;
             case ControlDownKind.Stop:
                 Log.StopRequested(_logger, _info.WorkerName);

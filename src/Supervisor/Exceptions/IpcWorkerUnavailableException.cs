@@ -15,7 +15,7 @@ public sealed class IpcWorkerUnavailableException : IpcWorkerException
     /// <param name="waited">How long the caller waited.</param>
     /// <param name="innerException">The cause, if any.</param>
     public IpcWorkerUnavailableException(string workerName, IpcWorkerState state, TimeSpan waited, Exception? innerException = null)
-        : base(workerName, $"The IPC worker '{workerName}' is unavailable ({state}) and did not come back within {waited.TotalMilliseconds:0} ms; the message was not delivered.", innerException)
+        : base(workerName, $"The IPC worker '{workerName}' is unavailable ({state}) and did not come back while the caller waited ({waited.TotalMilliseconds:0} ms); the message was not delivered.", innerException)
     {
         State = state;
         Waited = waited;

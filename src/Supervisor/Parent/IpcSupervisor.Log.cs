@@ -46,6 +46,9 @@ internal sealed partial class IpcSupervisor
         [LoggerMessage(EventId = LogEvents.LinkIntroduced, Level = LogLevel.Information, Message = "Link {LinkName}: introduced producer {Producer} (pid {ProducerPid}) to consumer {Consumer} (pid {ConsumerPid}).")]
         public static partial void LinkIntroduced(ILogger logger, string linkName, string producer, int producerPid, string consumer, int consumerPid);
 
+        [LoggerMessage(EventId = LogEvents.StandbyReady, Level = LogLevel.Debug, Message = "Worker {WorkerName} has a warm standby: pid {WorkerPid}, incarnation {WorkerIncarnation}, ready in {StartMilliseconds:0.0} ms.")]
+        public static partial void StandbyReady(ILogger logger, string workerName, int workerPid, int workerIncarnation, double startMilliseconds);
+
         [LoggerMessage(EventId = LogEvents.SupervisorLoopFailed, Level = LogLevel.Critical, Message = "The supervisor's loop failed; stopping the host.")]
         public static partial void LoopFailed(ILogger logger, Exception exception);
     }

@@ -51,6 +51,11 @@ internal sealed partial class IpcSupervisor
     private async Task HandleEndedAsync(WorkerRun run)
     {
         WorkerSlot slot = run.Slot;
+        if (ReferenceEquals(slot.Standby, run))
+        {
+            slot.Standby = null;
+        }
+
         if (run.BySupervisor || !ReferenceEquals(slot.Current, run))
         {
             return;
@@ -127,7 +132,10 @@ internal sealed partial class IpcSupervisor
             {
                 s.Restarts++;
                 _metrics.Restarted(s.Name);
-                await StartRunAsync(s, _stopping.Token).ConfigureAwait(false);
+                if (!TryActivateStandby(s))
+                {
+                    await StartRunAsync(s, _stopping.Token).ConfigureAwait(false);
+                }
             }
         }
     }
@@ -178,6 +186,11 @@ internal sealed partial class IpcSupervisor
         string described = exit.Describe();
         Log.GaveUp(_logger, slot.Name, described, _options.MaxRestarts, _options.RestartPeriod.TotalSeconds, _options.GiveUpExitCode);
         await StopAllAsync("the supervisor gave up", CancellationToken.None).ConfigureAwait(false);
+        foreach (WorkerSlot s in _slots)
+        {
+            await StopStandbyAsync(s).ConfigureAwait(false);
+        }
+
         foreach (WorkerSlot s in _slots)
         {
             s.State = IpcWorkerState.Failed;

@@ -18,19 +18,28 @@ namespace IpcChannel.Supervisor.Parent;
 internal sealed partial class IpcSupervisor
 {
 
-    private async Task<bool> StartRunAsync(WorkerSlot slot, CancellationToken cancellationToken)
+    private async Task<bool> StartRunAsync(WorkerSlot slot, CancellationToken cancellationToken, bool standby = false)
     {
         BootstrapServer bootstrap = _bootstrap!;
-        int number = ++slot.IncarnationCounter;
+        int number = slot.NextIncarnation();
         string token = Convert.ToHexString(RandomNumberGenerator.GetBytes(16));
         var run = new WorkerRun(slot, number, token);
-        slot.Current = run;
-        slot.State = IpcWorkerState.Starting;
+        if (!standby)
+        {
+            slot.Current = run;
+            slot.State = IpcWorkerState.Starting;
+        }
+
         Task<WorkerArrival> arrival = bootstrap.Expect(token);
         ILogger output = _loggers.CreateLogger($"IpcChannel.Supervisor.Workers.{slot.Name}");
         try
         {
             IpcWorkerLaunchSpec spec = BuildSpec(slot, number, token, bootstrap.Name);
+            if (standby)
+            {
+                spec = spec.WithEnvironmentVariable(IpcWorkerEnvironment.StandbyVariable, "1");
+            }
+
             run.Process = WorkerProcess.Start(
                 spec,
                 line => LogOutput(output, run, line, error: false),
@@ -93,8 +102,20 @@ internal sealed partial class IpcSupervisor
         }
 
         TimeSpan latency = Stopwatch.GetElapsedTime(run.LaunchedAt);
+        Interlocked.Exchange(ref run.LastPong, Stopwatch.GetTimestamp());
+        if (standby)
+        {
+            slot.Standby = run;
+            using (_logger.BeginScope(run.Scope))
+            {
+                Log.StandbyReady(_logger, slot.Name, run.Scope.Pid, number, latency.TotalMilliseconds);
+            }
+
+            StartWatching(run);
+            return true;
+        }
+
         run.RunningSince = Stopwatch.GetTimestamp();
-        Interlocked.Exchange(ref run.LastPong, run.RunningSince);
         slot.LastHeartbeat = DateTimeOffset.UtcNow;
         slot.State = IpcWorkerState.Running;
         slot.OnUp(run);
@@ -104,14 +125,87 @@ internal sealed partial class IpcSupervisor
             Log.Started(_logger, slot.Name, run.Scope.Pid, number, latency.TotalMilliseconds);
         }
 
+        StartWatching(run);
+        IntroduceLinks(slot);
+        LaunchStandbyIfWanted(slot);
+        return true;
+    }
+
+    private void StartWatching(WorkerRun run)
+    {
         _ = ControlPumpAsync(run);
-        if (slot.Options.HeartbeatInterval > TimeSpan.Zero)
+        if (run.Slot.Options.HeartbeatInterval > TimeSpan.Zero)
         {
             _ = HeartbeatAsync(run);
         }
+    }
+
+    /// <summary>Makes the warm standby the current incarnation; false when there is none ready.</summary>
+    private bool TryActivateStandby(WorkerSlot slot)
+    {
+        long start = Stopwatch.GetTimestamp();
+        if (slot.TakeStandby() is not { } run || !TrySend(run, new ControlDown { Kind = ControlDownKind.Activate }))
+        {
+            return false;
+        }
+
+        slot.Current = run;
+        run.RunningSince = Stopwatch.GetTimestamp();
+        slot.LastHeartbeat = DateTimeOffset.UtcNow;
+        slot.State = IpcWorkerState.Running;
+        slot.OnUp(run);
+        TimeSpan latency = Stopwatch.GetElapsedTime(start);
+        _metrics.StartLatency(slot.Name, latency);
+        using (_logger.BeginScope(run.Scope))
+        {
+            Log.Started(_logger, slot.Name, run.Scope.Pid, run.Number, latency.TotalMilliseconds);
+        }
 
         IntroduceLinks(slot);
+        LaunchStandbyIfWanted(slot);
         return true;
+    }
+
+    private void LaunchStandbyIfWanted(WorkerSlot slot)
+    {
+        if (slot.Options.WarmStandby && slot.Standby is null && !_stopping.IsCancellationRequested)
+        {
+            _ = LaunchStandbyAsync(slot);
+        }
+    }
+
+    private async Task LaunchStandbyAsync(WorkerSlot slot)
+    {
+        try
+        {
+            await StartRunAsync(slot, _stopping.Token, standby: true).ConfigureAwait(false);
+            if (_stopping.IsCancellationRequested && slot.TakeStandby() is { } late)
+            {
+                late.MarkBySupervisor();
+                late.Process?.Kill();
+            }
+        }
+        catch (Exception e) when (e is IpcException or ObjectDisposedException or OperationCanceledException or InvalidOperationException)
+        {
+            Log.StartFailed(_logger, slot.Name, $"its warm standby: {e.Message}", e);
+        }
+    }
+
+    /// <summary>Stops a slot's standby (host stop, give-up): SIGTERM, then SIGKILL after the terminate timeout.</summary>
+    private async Task StopStandbyAsync(WorkerSlot slot)
+    {
+        if (slot.RemoveStandby() is not { } run || run.Ended.IsCompleted)
+        {
+            return;
+        }
+
+        run.MarkBySupervisor();
+        run.Process?.Signal(Interop.SIGTERM);
+        if (!await ExitedWithinAsync(run, slot.Options.TerminateTimeout, CancellationToken.None).ConfigureAwait(false))
+        {
+            run.Process?.Kill();
+            await ExitedWithinAsync(run, TimeSpan.FromSeconds(5), CancellationToken.None).ConfigureAwait(false);
+        }
     }
 
     private IpcWorkerLaunchSpec BuildSpec(WorkerSlot slot, int number, string token, string bootstrapName)
@@ -183,7 +277,9 @@ internal sealed partial class IpcSupervisor
     private async Task WatchExitAsync(WorkerRun run)
     {
         int code = await run.Process!.Exited.ConfigureAwait(false);
-        MarkDown(run, run.Reason ?? new WorkerExit(code, null, false).Describe());
+        string reason = run.Reason ?? new WorkerExit(code, null, false).Describe();
+        MarkDown(run, reason);
+        await run.Slot.OnExitedAsync(run, reason).ConfigureAwait(false);
         run.Complete(code);
         _ended.Writer.TryWrite(run);
     }

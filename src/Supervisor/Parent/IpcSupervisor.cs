@@ -99,6 +99,11 @@ internal sealed partial class IpcSupervisor : IHostedService, IDisposable
         await StopAllAsync("the host is stopping", cancellationToken).ConfigureAwait(false);
         foreach (WorkerSlot slot in _slots)
         {
+            await StopStandbyAsync(slot).ConfigureAwait(false);
+        }
+
+        foreach (WorkerSlot slot in _slots)
+        {
             if (slot.State != IpcWorkerState.Failed)
             {
                 slot.State = IpcWorkerState.Stopped;

@@ -25,6 +25,9 @@ internal sealed class WorkerConnection<TIn, TOut> : IDisposable
 
     public IpcReceiver<UpEnvelope<TOut>> Receiver { get; }
 
+    /// <summary>The data pump; it ends when the channel is drained and disconnected.</summary>
+    public Task Pump { get; set; } = Task.CompletedTask;
+
     /// <summary>Registers a request; it completes with the answer, or fails when the incarnation goes down.</summary>
     public TaskCompletionSource<TOut> Register(long id)
     {

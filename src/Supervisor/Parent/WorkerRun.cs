@@ -81,7 +81,6 @@ internal sealed class WorkerRun
 
     public void Complete(int exitCode)
     {
-        Data?.Dispose();
         Control?.Dispose();
         ControlUp?.Dispose();
         Process?.Dispose();

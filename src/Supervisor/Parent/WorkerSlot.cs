@@ -1,6 +1,7 @@
 using System;
 using System.Diagnostics;
 using System.Threading;
+using System.Threading.Tasks;
 using IpcChannel.Supervisor.Protocol;
 
 namespace IpcChannel.Supervisor.Parent;
@@ -39,7 +40,28 @@ internal abstract class WorkerSlot
 
     public WorkerRun? Current { get; set; }
 
-    public int IncarnationCounter { get; set; }
+    private int _incarnations;
+    private WorkerRun? _standby;
+
+    /// <summary>Numbers incarnations (standbys included) from 1.</summary>
+    public int NextIncarnation() => Interlocked.Increment(ref _incarnations);
+
+    /// <summary>The warm standby, connected and waiting, if any.</summary>
+    public WorkerRun? Standby
+    {
+        get => Volatile.Read(ref _standby);
+        set => Volatile.Write(ref _standby, value);
+    }
+
+    /// <summary>Removes the standby, whatever its state.</summary>
+    public WorkerRun? RemoveStandby() => Interlocked.Exchange(ref _standby, null);
+
+    /// <summary>Takes the standby if it is connected and alive.</summary>
+    public WorkerRun? TakeStandby()
+    {
+        WorkerRun? standby = RemoveStandby();
+        return standby is { Connected: true } && !standby.Ended.IsCompleted ? standby : null;
+    }
 
     public int Restarts { get; set; }
 
@@ -65,8 +87,12 @@ internal abstract class WorkerSlot
     /// <exception cref="ProtocolViolationException">The worker's message types are not this slot's.</exception>
     public abstract void Connect(WorkerRun run, WorkerHello hello, IpcSupervisor supervisor);
 
-    /// <summary>The incarnation is down: clients stop using it and its pending requests fail.</summary>
+    /// <summary>The incarnation is down: clients stop sending to it.</summary>
     public abstract void OnDown(WorkerRun run, string reason);
+
+    /// <summary>The process exited: answers it sent before dying are delivered (the data pump drains the
+    /// channel, bounded), then requests still pending fail and the data channel is closed.</summary>
+    public abstract Task OnExitedAsync(WorkerRun run, string reason);
 
     /// <summary>The worker is up on <paramref name="run"/>: clients may use it.</summary>
     public abstract void OnUp(WorkerRun run);

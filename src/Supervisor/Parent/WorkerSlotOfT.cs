@@ -35,7 +35,7 @@ internal sealed class WorkerSlot<TIn, TOut> : WorkerSlot
         run.Control = hello.ControlDown.To<ControlDown>();
         var connection = new WorkerConnection<TIn, TOut>(run, hello.DataDown.To<DownEnvelope<TIn>>(), hello.DataUp.To<UpEnvelope<TOut>>());
         run.Data = connection;
-        _ = PumpAsync(connection, supervisor);
+        connection.Pump = PumpAsync(connection, supervisor);
     }
 
     public override void OnUp(WorkerRun run)
@@ -51,8 +51,28 @@ internal sealed class WorkerSlot<TIn, TOut> : WorkerSlot
         if (run.Data is WorkerConnection<TIn, TOut> connection)
         {
             Client.ClearConnection(connection);
-            connection.FailPending(new IpcWorkerCrashedException(Name, run.Number, reason));
         }
+    }
+
+    public override async Task OnExitedAsync(WorkerRun run, string reason)
+    {
+        if (run.Data is not WorkerConnection<TIn, TOut> connection)
+        {
+            return;
+        }
+
+        Client.ClearConnection(connection);
+        try
+        {
+            await connection.Pump.WaitAsync(TimeSpan.FromSeconds(1)).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            // The pump is stuck delivering into a full inbox: fail what is left anyway.
+        }
+
+        connection.FailPending(new IpcWorkerCrashedException(Name, run.Number, reason));
+        connection.Dispose();
     }
 
     public override void OnTerminal(IpcWorkerState state) => Client.SetTerminal(state);
@@ -90,6 +110,11 @@ internal sealed class WorkerSlot<TIn, TOut> : WorkerSlot
         catch (Exception e)
         {
             supervisor.OnProtocolViolation(run, $"its data pump failed ({e.GetType().Name}: {e.Message})");
+        }
+        finally
+        {
+            // Everything the incarnation sent was read: what is still pending will never be answered.
+            connection.FailPending(new IpcWorkerCrashedException(Name, run.Number, run.Reason ?? "its data channel closed"));
         }
     }
 }

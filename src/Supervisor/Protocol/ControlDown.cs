@@ -14,6 +14,9 @@ internal enum ControlDownKind
 
     /// <summary>The worker is a link's producer: here is the sender to use.</summary>
     LinkSender = 4,
+
+    /// <summary>A warm standby becomes the current incarnation: create the worker and serve.</summary>
+    Activate = 5,
 }
 
 /// <summary>A control message from the parent to a worker.</summary>

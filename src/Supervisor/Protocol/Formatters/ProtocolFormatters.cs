@@ -143,7 +143,7 @@ internal sealed class ControlDownFormatter : IMessagePackFormatter<ControlDown?>
         Wire.ReadHeader(ref reader, 4, nameof(ControlDown));
         return new ControlDown
         {
-            Kind = Wire.ReadKind<ControlDownKind>(ref reader, 4),
+            Kind = Wire.ReadKind<ControlDownKind>(ref reader, 5),
             Number = reader.ReadInt64(),
             LinkName = reader.ReadString(),
             Sender = Wire.Read<OpaqueIpcSender?>(ref reader, options),
