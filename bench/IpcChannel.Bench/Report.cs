@@ -284,7 +284,23 @@ internal sealed class Report(Meta meta, List<Result> results, Plan plan)
         var json = new { meta, goals = Goals, results };
         File.WriteAllText(Path.Combine(directory, "benchmarks.json"), JsonSerializer.Serialize(json, new JsonSerializerOptions(Program.JsonOptions) { WriteIndented = true }));
         string chartNote = Chart.Write(Path.Combine(directory, "benchmarks.png"), results);
-        File.WriteAllText(Path.Combine(directory, "benchmarks.md"), Markdown(directory, chartNote));
+        string path = Path.Combine(directory, "benchmarks.md");
+        File.WriteAllText(path, Markdown(directory, chartNote) + KeptSections(path));
+    }
+
+    /// <summary>Marks where sections written by other harnesses (the supervisor's) start; a rerun keeps them.</summary>
+    internal const string KeptMarker = "<!-- sections below are recorded by other harnesses; ipcbench keeps them -->";
+
+    private static string KeptSections(string path)
+    {
+        if (!File.Exists(path))
+        {
+            return string.Empty;
+        }
+
+        string old = File.ReadAllText(path);
+        int at = old.IndexOf(KeptMarker, StringComparison.Ordinal);
+        return at < 0 ? string.Empty : Environment.NewLine + old[at..];
     }
 
     private string Markdown(string directory, string chartNote)
@@ -303,7 +319,7 @@ internal sealed class Report(Meta meta, List<Result> results, Plan plan)
         md.AppendLine(CultureInfo.InvariantCulture, $"| C floor | {meta.CFloor} |");
         md.AppendLine(CultureInfo.InvariantCulture, $"| load average (1/5/15 min) | start {Load(meta.LoadAtStart)}; {string.Join("; ", meta.LoadBeforePass.Select(p => $"before {p.Key} pass {Load(p.Value)}"))}; end {Load(meta.LoadAtEnd)} |");
         md.AppendLine("| placement | **same-CPU**: parent and child both pinned to CPU 0 (the goal figures); **cross-CPU**: parent on CPU 0, child on CPU 1 (information only) |");
-        md.AppendLine("| timing | every round trip timed alone (Stopwatch); mean, median and p99 over the measured iterations, after a warm-up of at least 10 % of the count and " + plan.WarmupMilliseconds + " ms |");
+        md.AppendLine("| timing | every round trip timed alone (Stopwatch); mean, median and p99 over the measured iterations, after a warm-up of at least 10 % of the count and " + plan.WarmupMilliseconds + " ms (1 s for an implementation's first loop, so tiered compilation is done) |");
         md.AppendLine();
         md.AppendLine("## Goals (same-CPU placement)");
         md.AppendLine();
