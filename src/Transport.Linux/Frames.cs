@@ -768,11 +768,8 @@ internal static unsafe class Frames
                 throw Malformed($"it declares {expectedFds} descriptors but carried {arrived}");
             }
 
-            // A hostile peer can put any descriptor in a channel slot: only our kind of socket becomes a channel.
-            for (int i = 0; i < c; i++)
-            {
-                CheckIsChannelSocket(fds![i]);
-            }
+            // A hostile peer can put any descriptor in a channel slot: LinuxReceivedChannel checks it when it is
+            // claimed as a receiver, and a sender checks it before its first send.
 
             // The region table: from the inline body, the side channel or the body memfd.
             Span<int> regionLengths = r <= 256 ? stackalloc int[r] : new int[r];
@@ -913,22 +910,36 @@ internal static unsafe class Frames
         }
     }
 
-    /// <summary>Refuses a descriptor in a channel slot that is not an AF_UNIX SOCK_SEQPACKET socket.</summary>
-    /// <param name="fd">The received descriptor.</param>
-    private static void CheckIsChannelSocket(SafeFdHandle fd)
+    /// <summary>Throws unless <paramref name="fd"/> is an AF_UNIX SOCK_SEQPACKET socket (a peer's descriptor is never trusted).</summary>
+    /// <param name="fd">The descriptor.</param>
+    /// <param name="received">True when it is being claimed from a received message (the message is malformed);
+    /// false when a received sender is used for the first time.</param>
+    /// <exception cref="IpcSerializationException"><paramref name="received"/> and the check failed.</exception>
+    /// <exception cref="IpcException">Not <paramref name="received"/> and the check failed.</exception>
+    internal static void CheckIsChannelSocket(SafeFdHandle fd, bool received)
     {
         int type = 0;
         int domain = 0;
         uint length = sizeof(int);
+        string? problem = null;
         if (Interop.GetSockOpt(fd, Interop.SOL_SOCKET, Interop.SO_TYPE, &type, &length) != 0 || type != Interop.SOCK_SEQPACKET)
         {
-            throw Malformed("a descriptor it carries as a channel is not a SOCK_SEQPACKET socket");
+            problem = "is not a SOCK_SEQPACKET socket";
+        }
+        else
+        {
+            length = sizeof(int);
+            if (Interop.GetSockOpt(fd, Interop.SOL_SOCKET, Interop.SO_DOMAIN, &domain, &length) != 0 || domain != Interop.AF_UNIX)
+            {
+                problem = "is not an AF_UNIX socket";
+            }
         }
 
-        length = sizeof(int);
-        if (Interop.GetSockOpt(fd, Interop.SOL_SOCKET, Interop.SO_DOMAIN, &domain, &length) != 0 || domain != Interop.AF_UNIX)
+        if (problem is not null)
         {
-            throw Malformed("a descriptor it carries as a channel is not an AF_UNIX socket");
+            throw received
+                ? Malformed($"a descriptor it carries as a channel {problem}")
+                : new IpcException($"This sender's descriptor, received from a peer, {problem}: it cannot be an IPC channel. Nothing was sent.");
         }
     }
 

@@ -12,10 +12,26 @@ internal sealed class LinuxReceivedChannel : TransportReceivedChannel
     public LinuxReceivedChannel(SafeFdHandle socket) => _socket = socket;
 
     /// <inheritdoc/>
-    public override TransportSender ToSender() => new LinuxSender(Take());
+    /// <remarks>The socket is checked at the sender's first send (a sender that is only passed on costs nothing).</remarks>
+    public override TransportSender ToSender() => new LinuxSender(Take(), verified: false);
 
     /// <inheritdoc/>
-    public override TransportReceiver ToReceiver() => new LinuxReceiver(Take());
+    /// <exception cref="IpcSerializationException">The peer put a descriptor that is not an AF_UNIX SOCK_SEQPACKET socket in this slot (it is closed).</exception>
+    public override TransportReceiver ToReceiver()
+    {
+        SafeFdHandle socket = Take();
+        try
+        {
+            Frames.CheckIsChannelSocket(socket, received: true);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+
+        return new LinuxReceiver(socket);
+    }
 
     /// <inheritdoc/>
     public override void Dispose()

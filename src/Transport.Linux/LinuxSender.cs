@@ -15,9 +15,21 @@ internal sealed class LinuxSender : TransportSender
     private EpollEngine.Registration? _registration;
     private int _disposed;
 
+    /// <summary>
+    /// Whether the socket is known to be an AF_UNIX SOCK_SEQPACKET socket: true for sockets this process made,
+    /// false for one received from a peer until its first send checks it (a sender that is only passed on is
+    /// never checked: checking costs two system calls per descriptor, and the process that uses it checks it).
+    /// </summary>
+    private volatile bool _verified;
+
     /// <summary>Takes ownership of a connected socket.</summary>
     /// <param name="socket">The socket.</param>
-    public LinuxSender(SafeFdHandle socket) => _socket = socket;
+    /// <param name="verified">False when the socket came from a peer and must be checked before its first use.</param>
+    public LinuxSender(SafeFdHandle socket, bool verified = true)
+    {
+        _socket = socket;
+        _verified = verified;
+    }
 
     /// <summary>The socket.</summary>
     public SafeFdHandle Handle => _socket;
@@ -29,6 +41,7 @@ internal sealed class LinuxSender : TransportSender
     public override void Send(ReadOnlySpan<byte> payload, ReadOnlySpan<TransportChannelEnd> channels, ReadOnlySpan<TransportSharedMemory> regions)
     {
         ObjectDisposedException.ThrowIf(IsDisposed, this);
+        Verify();
         int result = Frames.Send(_socket, payload, channels, regions, dontWait: false);
         if (result != 0)
         {
@@ -49,6 +62,15 @@ internal sealed class LinuxSender : TransportSender
         }
 
         ObjectDisposedException.ThrowIf(IsDisposed, this);
+        try
+        {
+            Verify();
+        }
+        catch (IpcException e)
+        {
+            return ValueTask.FromException(e);
+        }
+
         int result = Frames.Send(_socket, payload.Span, channels.Span, regions.Span, dontWait: true);
         if (result == 0)
         {
@@ -126,7 +148,16 @@ internal sealed class LinuxSender : TransportSender
     public override TransportSender Clone()
     {
         ObjectDisposedException.ThrowIf(IsDisposed, this);
-        return new LinuxSender(Duplicate(_socket));
+        return new LinuxSender(Duplicate(_socket), _verified);
+    }
+
+    private void Verify()
+    {
+        if (!_verified)
+        {
+            Frames.CheckIsChannelSocket(_socket, received: false);
+            _verified = true;
+        }
     }
 
     /// <summary>Duplicates a descriptor, close-on-exec.</summary>

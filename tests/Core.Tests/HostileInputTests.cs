@@ -1,4 +1,5 @@
 using System;
+using System.Threading.Tasks;
 using System.Buffers;
 using System.Collections.Generic;
 using System.Net.Sockets;
@@ -162,22 +163,56 @@ public class HostileInputTests
     [Theory] // Rust #392 / Windows test_recover_handles_fails_with_invalid_handles: never trust the peer's descriptors
     [InlineData("memfd")]
     [InlineData("stream socket")]
-    public void Recv_ChannelSlotHoldingADescriptorThatIsNotAChannel_ThrowsSerialization_AndClosesIt(string kind)
+    public void Recv_ReceiverSlotHoldingADescriptorThatIsNotAChannel_ThrowsSerialization_AndClosesIt(string kind)
     {
         (TransportSender raw, TransportReceiver end) = IpcTransports.Current.CreateChannel();
-        using var rx = new IpcReceiver<IpcSender<int>>(end, IpcSerializerOptions.Default);
-        SafeFdHandle impostor = kind == "memfd"
-            ? Frames.CreateMemfd(64)
-            : new SafeFdHandle(Interop.Socket(Interop.AF_UNIX, Interop.SOCK_STREAM | Interop.SOCK_CLOEXEC, 0));
-        Assert.False(impostor.IsInvalid);
+        using var rx = new IpcReceiver<IpcReceiver<int>>(end, IpcSerializerOptions.Default);
         using (raw)
-        using (var fake = new LinuxSender(impostor))
+        using (LinuxSender fake = Impostor(kind))
         {
             Dictionary<int, string> before = Fds.Baseline();
             raw.Send(Body((ref MessagePackWriter w) => HandleWire.Write(ref w, HandleWire.ChannelExtension, 0)), [fake], default);
             Assert.Throws<IpcSerializationException>(() => rx.RecvWithin());
-            Fds.AssertNoneOpenedSince(before, $"after refusing a {kind} in a channel slot");
+            Fds.AssertNoneOpenedSince(before, $"after refusing a {kind} in a receiver slot");
 
+            (IpcSender<int> realTx, IpcReceiver<int> realRx) = Ipc.Channel<int>();
+            using (realTx)
+            {
+                raw.Send(Body((ref MessagePackWriter w) => HandleWire.Write(ref w, HandleWire.ChannelExtension, 0)), [End(realRx)], default);
+                realRx.Dispose();
+                using IpcReceiver<int> arrived = rx.RecvWithin();
+                realTx.Send(3);
+                Assert.Equal(3, arrived.RecvWithin());
+            }
+        }
+    }
+
+    [Theory] // a received sender is checked before its first send: passing it on costs no system call
+    [InlineData("memfd")]
+    [InlineData("stream socket")]
+    public async Task Send_OnASenderSlotHoldingADescriptorThatIsNotAChannel_ThrowsIpcException_SendsNothing_AndDisposeClosesIt(string kind)
+    {
+        (TransportSender raw, TransportReceiver end) = IpcTransports.Current.CreateChannel();
+        using var rx = new IpcReceiver<IpcSender<int>>(end, IpcSerializerOptions.Default);
+        using (raw)
+        using (LinuxSender fake = Impostor(kind))
+        {
+            Dictionary<int, string> before = Fds.Baseline();
+            raw.Send(Body((ref MessagePackWriter w) => HandleWire.Write(ref w, HandleWire.ChannelExtension, 0)), [fake], default);
+            IpcSender<int> impostor = rx.RecvWithin();
+            IpcException error = Assert.Throws<IpcException>(() => impostor.Send(1));
+            Assert.IsNotType<IpcDisconnectedException>(error);
+            Assert.Contains("not a SOCK_SEQPACKET socket", error.Message);
+            await Assert.ThrowsAsync<IpcException>(() => impostor.SendAsync(2).AsTask());
+            using (IpcSender<int> clone = impostor.Clone())
+            {
+                Assert.Throws<IpcException>(() => clone.Send(3));
+            }
+
+            impostor.Dispose();
+            Fds.AssertNoneOpenedSince(before, $"after a {kind} in a sender slot was disposed");
+
+            // The channel that carried it is unharmed, and a real sender in the same slot works.
             (IpcSender<int> realTx, IpcReceiver<int> realRx) = Ipc.Channel<int>();
             using (realRx)
             {
@@ -188,6 +223,15 @@ public class HostileInputTests
                 Assert.Equal(3, realRx.RecvWithin());
             }
         }
+    }
+
+    private static LinuxSender Impostor(string kind)
+    {
+        SafeFdHandle impostor = kind == "memfd"
+            ? Frames.CreateMemfd(64)
+            : new SafeFdHandle(Interop.Socket(Interop.AF_UNIX, Interop.SOCK_STREAM | Interop.SOCK_CLOEXEC, 0));
+        Assert.False(impostor.IsInvalid);
+        return new LinuxSender(impostor);
     }
 
     [Fact]
