@@ -12,7 +12,7 @@ internal sealed unsafe class LinuxSharedMemory : TransportSharedMemory
     private readonly int _length;
     private int _disposed;
 
-    private LinuxSharedMemory(SafeFdHandle memfd, int length)
+    private LinuxSharedMemory(SafeFdHandle memfd, int length, bool populate = false)
     {
         _memfd = memfd;
         _length = length;
@@ -20,7 +20,7 @@ internal sealed unsafe class LinuxSharedMemory : TransportSharedMemory
         {
             try
             {
-                _mapping = SafeMappingHandle.MapReadOnly(memfd, length);
+                _mapping = SafeMappingHandle.MapReadOnly(memfd, length, populate);
             }
             catch
             {
@@ -106,7 +106,9 @@ internal sealed unsafe class LinuxSharedMemory : TransportSharedMemory
             throw;
         }
 
-        return new LinuxSharedMemory(memfd, declaredLength);
+        // A received region is there to be read: fill its page tables in the mmap call (its pages exist, the
+        // sender wrote them) instead of taking one fault per 16 pages on the first read.
+        return new LinuxSharedMemory(memfd, declaredLength, populate: true);
     }
 
     /// <inheritdoc/>
@@ -146,18 +148,21 @@ internal sealed class SafeMappingHandle : SafeHandle
     /// <summary>Maps <paramref name="length"/> bytes of <paramref name="fd"/> read-only and shared.</summary>
     /// <param name="fd">The file.</param>
     /// <param name="length">Bytes to map (more than 0).</param>
+    /// <param name="populate">Whether to fill the page tables now (<c>MAP_POPULATE</c>).</param>
     /// <returns>The mapping.</returns>
-    public static SafeMappingHandle MapReadOnly(SafeFdHandle fd, int length) => Map(fd, length, Interop.PROT_READ);
+    public static SafeMappingHandle MapReadOnly(SafeFdHandle fd, int length, bool populate = false) =>
+        Map(fd, length, Interop.PROT_READ, populate ? Interop.MAP_POPULATE : 0);
 
     /// <summary>Maps <paramref name="length"/> bytes of <paramref name="fd"/> shared with the given protection.</summary>
     /// <param name="fd">The file.</param>
     /// <param name="length">Bytes to map (more than 0).</param>
     /// <param name="protection">PROT_* flags.</param>
+    /// <param name="extraFlags">MAP_* flags added to MAP_SHARED.</param>
     /// <returns>The mapping.</returns>
-    public static SafeMappingHandle Map(SafeFdHandle fd, int length, int protection)
+    public static SafeMappingHandle Map(SafeFdHandle fd, int length, int protection, int extraFlags = 0)
     {
         var mapping = new SafeMappingHandle();
-        nint address = Interop.MMap(0, (nuint)length, protection, Interop.MAP_SHARED, fd, 0);
+        nint address = Interop.MMap(0, (nuint)length, protection, Interop.MAP_SHARED | extraFlags, fd, 0);
         if (address == Interop.MAP_FAILED)
         {
             IpcException error = Errors.Last("mmap of a shared-memory region");

@@ -13,5 +13,6 @@ internal static partial class Interop
     internal const int PROT_READ = 0x1;
     internal const int PROT_WRITE = 0x2;
     internal const int MAP_SHARED = 0x1;
+    internal const int MAP_POPULATE = 0x8000;
     internal static readonly nint MAP_FAILED = -1;
 }
