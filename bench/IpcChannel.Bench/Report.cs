@@ -315,7 +315,7 @@ internal sealed class Report(Meta meta, List<Result> results, Plan plan)
         md.AppendLine("|---|---|");
         md.AppendLine(CultureInfo.InvariantCulture, $"| machine | {meta.Machine} |");
         md.AppendLine(CultureInfo.InvariantCulture, $"| kernel | Linux {meta.Kernel} |");
-        md.AppendLine(CultureInfo.InvariantCulture, $"| runtime | {meta.Runtime} |");
+        md.AppendLine(CultureInfo.InvariantCulture, $"| runtime | {meta.Runtime}; GC: workstation, non-concurrent, `System.GC.LOHThreshold` = {AppContext.GetData("System.GC.LOHThreshold") ?? "default"} bytes (bench/IpcChannel.Bench/runtimeconfig.template.json, for every .NET implementation: see *Typed record carrying a byte[]* in the profile notes) |");
         md.AppendLine(CultureInfo.InvariantCulture, $"| C floor | {meta.CFloor} |");
         md.AppendLine(CultureInfo.InvariantCulture, $"| load average (1/5/15 min) | start {Load(meta.LoadAtStart)}; {string.Join("; ", meta.LoadBeforePass.Select(p => $"before {p.Key} pass {Load(p.Value)}"))}; end {Load(meta.LoadAtEnd)} |");
         md.AppendLine("| placement | **same-CPU**: parent and child both pinned to CPU 0 (the goal figures); **cross-CPU**: parent on CPU 0, child on CPU 1 (information only) |");
