@@ -108,7 +108,7 @@ internal static unsafe class Frames
         int[]? rentedFds = fdCapacity > MaxFdsPerDatagram ? ArrayPool<int>.Shared.Rent(fdCapacity) : null;
         Span<int> fds = rentedFds is null ? stackalloc int[MaxFdsPerDatagram] : rentedFds;
         int referenced = 0;
-        SafeFdHandle? body = null;
+        int body = -1; // the body memfd lives only during this call: a raw descriptor, closed in the finally
         try
         {
             // Reference every handle first: a disposed one fails here, before anything is sent.
@@ -148,32 +148,24 @@ internal static unsafe class Frames
                 }
             }
 
-            body = CreateSealedMemfd(payload, table);
-            bool bodyReferenced = false;
-            body.DangerousAddRef(ref bodyReferenced);
-            try
+            body = CreateRawSealedMemfd(payload, table);
+            fds[handleCount] = body;
+            WriteHeader(header, payload.Length, channels.Length, regions.Length, FlagBodyInMemfd);
+            int memfdResult = SendWithSideChannelIfNeeded(socket, header, default, default, fds.Slice(0, handleCount + 1), dontWait);
+            if (memfdResult is Interop.Errno.EMSGSIZE or Interop.Errno.ENOBUFS)
             {
-                fds[handleCount] = (int)body.DangerousGetHandle();
-                WriteHeader(header, payload.Length, channels.Length, regions.Length, FlagBodyInMemfd);
-                int result = SendWithSideChannelIfNeeded(socket, header, default, default, fds.Slice(0, handleCount + 1), dontWait);
-                if (result is Interop.Errno.EMSGSIZE or Interop.Errno.ENOBUFS)
-                {
-                    throw Errors.ForErrno(result, "sendmsg on an IPC channel");
-                }
+                throw Errors.ForErrno(memfdResult, "sendmsg on an IPC channel");
+            }
 
-                return result;
-            }
-            finally
-            {
-                if (bodyReferenced)
-                {
-                    body.DangerousRelease();
-                }
-            }
+            return memfdResult;
         }
         finally
         {
-            body?.Dispose();
+            if (body >= 0)
+            {
+                Interop.Close(body);
+            }
+
             int released = 0;
             for (int i = 0; i < channels.Length && released < referenced; i++, released++)
             {
@@ -222,9 +214,10 @@ internal static unsafe class Frames
         SafeFdHandle socket, ReadOnlySpan<byte> header, ReadOnlySpan<byte> payload, ReadOnlySpan<byte> table, Span<int> fds, bool streamBody, bool dontWait, out bool fitted)
     {
         fitted = true;
-        (SafeFdHandle sideSend, SafeFdHandle sideReceive) = CreateSocketPair();
-        using (sideSend)
-        using (sideReceive)
+
+        // The pair lives only during this call (the receiving end is duplicated into the datagram): raw descriptors.
+        CreateRawSocketPair(out int sideSend, out int sideReceive);
+        try
         {
             bool overflow = fds.Length > MaxFdsPerDatagram - 1;
             if (overflow)
@@ -285,30 +278,23 @@ internal static unsafe class Frames
             int inMain = Math.Min(fds.Length, MaxFdsPerDatagram - 1);
             Span<int> first = stackalloc int[MaxFdsPerDatagram];
             fds.Slice(0, inMain).CopyTo(first);
-            bool referenced = false;
-            sideReceive.DangerousAddRef(ref referenced);
-            try
-            {
-                first[inMain] = (int)sideReceive.DangerousGetHandle();
-                return SendDatagram(
-                    socket,
-                    mainHeader,
-                    streamBody ? default : payload,
-                    streamBody ? default : table,
-                    first.Slice(0, inMain + 1),
-                    Interop.MSG_NOSIGNAL | (dontWait ? Interop.MSG_DONTWAIT : 0));
-            }
-            finally
-            {
-                if (referenced)
-                {
-                    sideReceive.DangerousRelease();
-                }
-            }
+            first[inMain] = sideReceive;
+            return SendDatagram(
+                socket,
+                mainHeader,
+                streamBody ? default : payload,
+                streamBody ? default : table,
+                first.Slice(0, inMain + 1),
+                Interop.MSG_NOSIGNAL | (dontWait ? Interop.MSG_DONTWAIT : 0));
+        }
+        finally
+        {
+            Interop.Close(sideSend);
+            Interop.Close(sideReceive);
         }
     }
 
-    private static void SetSendBuffer(SafeFdHandle socket, int size)
+    private static void SetSendBuffer(int socket, int size)
     {
         // Capped by net.core.wmem_max; a smaller buffer only means larger bodies go through a memfd.
         _ = Interop.SetSockOpt(socket, Interop.SOL_SOCKET, Interop.SO_SNDBUF, &size, sizeof(int));
@@ -316,9 +302,8 @@ internal static unsafe class Frames
 
     private static long MeasureStreamLimit()
     {
-        (SafeFdHandle a, SafeFdHandle b) = CreateSocketPair();
-        using (a)
-        using (b)
+        CreateRawSocketPair(out int a, out int b);
+        try
         {
             SetSendBuffer(a, StreamSendBuffer);
             int effective = 0;
@@ -331,11 +316,24 @@ internal static unsafe class Frames
             // Leave room for per-datagram overhead; the kernel reports twice the size asked for.
             return Math.Min(6L * 1024 * 1024, effective * 3L / 4);
         }
+        finally
+        {
+            Interop.Close(a);
+            Interop.Close(b);
+        }
     }
 
-    /// <summary>One sendmsg, retried on EINTR. Returns 0 or the errno for the caller to interpret.</summary>
+    /// <summary>One sendmsg on a channel's socket, retried on EINTR. Returns 0 or the errno for the caller to interpret.</summary>
     private static int SendDatagram(
         SafeFdHandle socket, ReadOnlySpan<byte> header, ReadOnlySpan<byte> payload, ReadOnlySpan<byte> table, ReadOnlySpan<int> fds, int flags)
+    {
+        using var borrowed = new BorrowedFd(socket);
+        return SendDatagram(borrowed.Fd, header, payload, table, fds, flags);
+    }
+
+    /// <summary>One sendmsg on a raw descriptor the caller keeps open, retried on EINTR. Returns 0 or the errno.</summary>
+    private static int SendDatagram(
+        int socket, ReadOnlySpan<byte> header, ReadOnlySpan<byte> payload, ReadOnlySpan<byte> table, ReadOnlySpan<int> fds, int flags)
     {
         Debug.Assert(fds.Length <= MaxFdsPerDatagram);
         int controlLength = fds.IsEmpty ? 0 : Interop.CMsgSpace(fds.Length * sizeof(int));
@@ -424,7 +422,46 @@ internal static unsafe class Frames
     /// <returns>The sealed memfd.</returns>
     public static SafeFdHandle CreateSealedMemfd(ReadOnlySpan<byte> first, ReadOnlySpan<byte> second)
     {
-        SafeFdHandle memfd = CreateMemfd((long)first.Length + second.Length);
+        var memfd = new SafeFdHandle(); // allocated first: once the memfd exists, nothing can throw before it is owned
+        memfd.SetFd(CreateRawSealedMemfd(first, second));
+        return memfd;
+    }
+
+    /// <summary>Creates an unsealed memfd of <paramref name="length"/> zero bytes.</summary>
+    /// <param name="length">Its size.</param>
+    /// <returns>The memfd.</returns>
+    public static SafeFdHandle CreateMemfd(long length)
+    {
+        var memfd = new SafeFdHandle();
+        memfd.SetFd(CreateRawMemfd(length));
+        return memfd;
+    }
+
+    /// <summary>Seals a memfd against writes, growth, shrinking and further sealing.</summary>
+    /// <param name="memfd">The memfd; it must have no writable shared mapping.</param>
+    public static void Seal(SafeFdHandle memfd)
+    {
+        using var borrowed = new BorrowedFd(memfd);
+        Seal(borrowed.Fd);
+    }
+
+    /// <summary>Checks that a received memfd is sealed against change and returns its size.</summary>
+    /// <param name="memfd">The received descriptor.</param>
+    /// <param name="what">What it is, for the error message.</param>
+    /// <returns>Its size in bytes.</returns>
+    public static long CheckSealedSize(SafeFdHandle memfd, string what)
+    {
+        using var borrowed = new BorrowedFd(memfd);
+        return CheckSealedSize(borrowed.Fd, what);
+    }
+
+    /// <summary>
+    /// Creates a memfd holding <paramref name="first"/> then <paramref name="second"/>, sealed against any change,
+    /// as a raw descriptor the caller must close (a message body lives only during one send).
+    /// </summary>
+    private static int CreateRawSealedMemfd(ReadOnlySpan<byte> first, ReadOnlySpan<byte> second)
+    {
+        int memfd = CreateRawMemfd((long)first.Length + second.Length);
         try
         {
             PWriteAll(memfd, first, 0);
@@ -434,41 +471,35 @@ internal static unsafe class Frames
         }
         catch
         {
-            memfd.Dispose();
+            Interop.Close(memfd);
             throw;
         }
     }
 
-    /// <summary>Creates an unsealed memfd of <paramref name="length"/> zero bytes.</summary>
-    /// <param name="length">Its size.</param>
-    /// <returns>The memfd.</returns>
-    public static SafeFdHandle CreateMemfd(long length)
+    /// <summary>Creates an unsealed memfd of <paramref name="length"/> zero bytes; the caller must close it.</summary>
+    private static int CreateRawMemfd(long length)
     {
-        var memfd = new SafeFdHandle();
+        int memfd;
         fixed (byte* name = MemfdName)
         {
-            int fd = Interop.MemfdCreate(name, Interop.MFD_CLOEXEC | Interop.MFD_ALLOW_SEALING);
-            if (fd < 0)
+            memfd = Interop.MemfdCreate(name, Interop.MFD_CLOEXEC | Interop.MFD_ALLOW_SEALING);
+            if (memfd < 0)
             {
                 throw Errors.Last("memfd_create");
             }
-
-            memfd.SetFd(fd);
         }
 
         if (length > 0 && Interop.FTruncate(memfd, length) != 0)
         {
             IpcException error = Errors.Last("ftruncate of a memfd");
-            memfd.Dispose();
+            Interop.Close(memfd);
             throw error;
         }
 
         return memfd;
     }
 
-    /// <summary>Seals a memfd against writes, growth, shrinking and further sealing.</summary>
-    /// <param name="memfd">The memfd; it must have no writable shared mapping.</param>
-    public static void Seal(SafeFdHandle memfd)
+    private static void Seal(int memfd)
     {
         if (Interop.Fcntl(memfd, Interop.F_ADD_SEALS, Interop.F_SEAL_SHRINK | Interop.F_SEAL_GROW | Interop.F_SEAL_WRITE | Interop.F_SEAL_SEAL) != 0)
         {
@@ -476,11 +507,7 @@ internal static unsafe class Frames
         }
     }
 
-    /// <summary>Checks that a received memfd is sealed against change and returns its size.</summary>
-    /// <param name="memfd">The received descriptor.</param>
-    /// <param name="what">What it is, for the error message.</param>
-    /// <returns>Its size in bytes.</returns>
-    public static long CheckSealedSize(SafeFdHandle memfd, string what)
+    private static long CheckSealedSize(int memfd, string what)
     {
         int seals = Interop.Fcntl(memfd, Interop.F_GET_SEALS, 0);
         const int Required = Interop.F_SEAL_SHRINK | Interop.F_SEAL_GROW | Interop.F_SEAL_WRITE;
@@ -498,7 +525,7 @@ internal static unsafe class Frames
         return size;
     }
 
-    private static void PWriteAll(SafeFdHandle fd, ReadOnlySpan<byte> data, long offset)
+    private static void PWriteAll(int fd, ReadOnlySpan<byte> data, long offset)
     {
         fixed (byte* start = data)
         {
@@ -522,7 +549,7 @@ internal static unsafe class Frames
         }
     }
 
-    private static void PReadExactly(SafeFdHandle fd, Span<byte> destination, long offset, string what)
+    private static void PReadExactly(int fd, Span<byte> destination, long offset, string what)
     {
         fixed (byte* start = destination)
         {
@@ -555,20 +582,35 @@ internal static unsafe class Frames
     /// <returns>The two ends.</returns>
     public static (SafeFdHandle First, SafeFdHandle Second) CreateSocketPair()
     {
-        var first = new SafeFdHandle();
+        var first = new SafeFdHandle(); // both allocated first: once the pair exists, nothing can throw before it is owned
         var second = new SafeFdHandle();
+        try
+        {
+            CreateRawSocketPair(out int a, out int b);
+            first.SetFd(a);
+            second.SetFd(b);
+        }
+        catch
+        {
+            first.Dispose();
+            second.Dispose();
+            throw;
+        }
+
+        return (first, second);
+    }
+
+    /// <summary>Creates a connected SOCK_SEQPACKET pair, close-on-exec, as raw descriptors the caller must close.</summary>
+    private static void CreateRawSocketPair(out int first, out int second)
+    {
         int* fds = stackalloc int[2];
         if (Interop.SocketPair(Interop.AF_UNIX, Interop.SOCK_SEQPACKET | Interop.SOCK_CLOEXEC, 0, fds) != 0)
         {
-            IpcException error = Errors.Last("socketpair(AF_UNIX, SOCK_SEQPACKET)");
-            first.Dispose();
-            second.Dispose();
-            throw error;
+            throw Errors.Last("socketpair(AF_UNIX, SOCK_SEQPACKET)");
         }
 
-        first.SetFd(fds[0]);
-        second.SetFd(fds[1]);
-        return (first, second);
+        first = fds[0];
+        second = fds[1];
     }
 
     // ------------------------------------------------------------------ receive
@@ -595,7 +637,9 @@ internal static unsafe class Frames
         int spillLength = spill is null ? 0 : MaxInlineBody - first.Length;
         Span<byte> header = stackalloc byte[HeaderSize];
         byte* control = stackalloc byte[ControlBufferSize];
-        List<SafeFdHandle>? fds = null;
+
+        // Received descriptors stay raw until something takes ownership of one; the rest are closed below.
+        var fds = new ReceivedFds(stackalloc int[MaxFdsPerDatagram]);
         try
         {
             nint received;
@@ -639,10 +683,10 @@ internal static unsafe class Frames
                 messageFlags = msg.msg_flags;
 
                 // Take ownership of every descriptor before looking at anything else.
-                fds = ExtractFds(&msg);
+                fds.AddFrom(&msg);
             }
 
-            if (received == 0 && fds is null && (messageFlags & Interop.MSG_TRUNC) == 0)
+            if (received == 0 && fds.Count == 0 && (messageFlags & Interop.MSG_TRUNC) == 0)
             {
                 // End of file, or a zero-length datagram (which no IpcChannel sender produces).
                 if (IsEndOfFile(socket))
@@ -654,21 +698,14 @@ internal static unsafe class Frames
             }
 
             ReceiveStatus status = Complete(
-                header, first, spill.AsSpan(0, spillLength), (int)received, messageFlags, fds, destination, maxMessageSize, out handles, out int payloadLength);
-            fds = null; // ownership moved into handles (or closed)
+                header, first, spill.AsSpan(0, spillLength), (int)received, messageFlags, ref fds, destination, maxMessageSize, out handles, out int payloadLength);
             sizeHint = payloadLength;
             return status;
         }
         finally
         {
-            if (fds is not null)
-            {
-                foreach (SafeFdHandle fd in fds)
-                {
-                    fd.Dispose();
-                }
-            }
-
+            // Whatever Complete did not hand over: every descriptor on failure, the body memfd on success.
+            fds.Dispose();
             if (spill is not null)
             {
                 ArrayPool<byte>.Shared.Return(spill);
@@ -677,13 +714,18 @@ internal static unsafe class Frames
     }
 
     /// <summary>Validates one received datagram, gathers its handles and appends its payload.</summary>
+    /// <remarks>
+    /// Of <paramref name="fds"/>, wraps only the descriptors that outlive the call (channels, regions), once the
+    /// frame checked out, and takes (and closes) the side channel; the caller closes everything left in it (all of
+    /// it on failure, the body memfd on success) whatever happens here.
+    /// </remarks>
     private static ReceiveStatus Complete(
         ReadOnlySpan<byte> header,
         Span<byte> first,
         ReadOnlySpan<byte> spill,
         int received,
         int messageFlags,
-        List<SafeFdHandle>? fds,
+        ref ReceivedFds fds,
         IBufferWriter<byte> destination,
         int maxMessageSize,
         out ReceivedHandles? handles,
@@ -692,7 +734,8 @@ internal static unsafe class Frames
         handles = null;
         payloadLength = 0;
         List<TransportSharedMemory>? regions = null;
-        SafeFdHandle? side = null;
+        List<TransportReceivedChannel>? channels = null;
+        int side = -1; // the side channel lives only during this call
         bool success = false;
         try
         {
@@ -744,7 +787,7 @@ internal static unsafe class Frames
             int c = (int)channelCount;
             int r = (int)regionCount;
             long tableLength = (long)r * sizeof(uint);
-            int arrived = fds?.Count ?? 0;
+            int arrived = fds.Count;
             if (sideChannel || bodyInSide)
             {
                 // The side channel is always the last descriptor of the main datagram.
@@ -756,11 +799,10 @@ internal static unsafe class Frames
                     throw Malformed($"it announces a side channel but carried {arrived} descriptors for {expectedFds}");
                 }
 
-                side = fds![arrived - 1];
-                fds.RemoveAt(arrived - 1);
+                side = fds.TakeLast();
                 if (sideChannel)
                 {
-                    ReadSideChannel(side, fds, (int)expectedFds);
+                    ReadSideChannel(side, ref fds, (int)expectedFds);
                 }
             }
             else if ((ulong)arrived != expectedFds)
@@ -773,7 +815,7 @@ internal static unsafe class Frames
 
             // The region table: from the inline body, the side channel or the body memfd.
             Span<int> regionLengths = r <= 256 ? stackalloc int[r] : new int[r];
-            SafeFdHandle? bodyFd = bodyInMemfd ? fds![c + r] : null;
+            int bodyFd = bodyInMemfd ? fds[c + r] : -1; // left in fds, which closes it
             int inlineLength = received - HeaderSize;
             Span<byte> streamed = default;
             if (bodyInSide)
@@ -785,13 +827,13 @@ internal static unsafe class Frames
 
                 byte[] tableBytes = tableLength == 0 ? [] : new byte[tableLength];
                 streamed = destination.GetSpan(Math.Max(n, 1)).Slice(0, n);
-                ReadStreamedBody(side!, streamed, tableBytes);
+                ReadStreamedBody(side, streamed, tableBytes);
                 for (int i = 0; i < r; i++)
                 {
                     regionLengths[i] = CheckedLength(BinaryPrimitives.ReadUInt32LittleEndian(tableBytes.AsSpan(i * sizeof(uint))));
                 }
             }
-            else if (bodyFd is null)
+            else if (bodyFd < 0)
             {
                 if (inlineLength != n + tableLength)
                 {
@@ -838,8 +880,7 @@ internal static unsafe class Frames
             for (int i = 0; i < r; i++)
             {
                 regions ??= new List<TransportSharedMemory>(r);
-                regions.Add(LinuxSharedMemory.FromReceived(fds![c + i], regionLengths[i]));
-                fds[c + i] = null!; // now owned by the region
+                regions.Add(LinuxSharedMemory.FromReceived(fds.TakeOwned(c + i), regionLengths[i])); // closes it if it throws
             }
 
             // Everything checked out: hand over the payload.
@@ -847,7 +888,7 @@ internal static unsafe class Frames
             {
                 destination.Advance(n);
             }
-            else if (bodyFd is null)
+            else if (bodyFd < 0)
             {
                 if (n <= first.Length)
                 {
@@ -870,16 +911,23 @@ internal static unsafe class Frames
                     destination.Advance(chunk);
                     offset += chunk;
                 }
-
-                bodyFd.Dispose();
             }
 
             if (c + r > 0)
             {
-                var channels = new List<TransportReceivedChannel>(c);
+                channels = new List<TransportReceivedChannel>(c);
                 for (int i = 0; i < c; i++)
                 {
-                    channels.Add(new LinuxReceivedChannel(fds![i]));
+                    SafeFdHandle socket = fds.TakeOwned(i);
+                    try
+                    {
+                        channels.Add(new LinuxReceivedChannel(socket));
+                    }
+                    catch
+                    {
+                        socket.Dispose();
+                        throw;
+                    }
                 }
 
                 handles = new ReceivedHandles(channels, regions ?? new List<TransportSharedMemory>());
@@ -891,20 +939,22 @@ internal static unsafe class Frames
         }
         finally
         {
-            side?.Dispose();
+            if (side >= 0)
+            {
+                Interop.Close(side);
+            }
+
             if (!success)
             {
+                // Handles already made own their descriptors; the caller closes the ones still in fds.
                 foreach (TransportSharedMemory region in regions ?? [])
                 {
                     region.Dispose();
                 }
 
-                if (fds is not null)
+                foreach (TransportReceivedChannel channel in channels ?? [])
                 {
-                    foreach (SafeFdHandle fd in fds)
-                    {
-                        fd?.Dispose();
-                    }
+                    channel.Dispose();
                 }
             }
         }
@@ -951,7 +1001,7 @@ internal static unsafe class Frames
     /// Reads a body queued on a side channel: <paramref name="payload"/> then <paramref name="table"/>, exactly.
     /// The sender queued all of it before the main datagram, so nothing here waits.
     /// </summary>
-    private static void ReadStreamedBody(SafeFdHandle side, Span<byte> payload, Span<byte> table)
+    private static void ReadStreamedBody(int side, Span<byte> payload, Span<byte> table)
     {
         byte* control = stackalloc byte[ControlBufferSize];
         long total = (long)payload.Length + table.Length;
@@ -993,15 +1043,17 @@ internal static unsafe class Frames
                         : Malformed($"its side channel cannot be read ({Errors.Name(errno)})");
                 }
 
-                List<SafeFdHandle>? stray = ExtractFds(&msg);
-                if (stray is not null)
+                var stray = new ReceivedFds(default); // no room: only a hostile peer sends any, and they are closed
+                try
                 {
-                    foreach (SafeFdHandle fd in stray)
+                    if (stray.AddFrom(&msg) != 0)
                     {
-                        fd.Dispose();
+                        throw Malformed("its body fragments carry descriptors");
                     }
-
-                    throw Malformed("its body fragments carry descriptors");
+                }
+                finally
+                {
+                    stray.Dispose();
                 }
 
                 if ((msg.msg_flags & Interop.MSG_TRUNC) != 0)
@@ -1020,7 +1072,7 @@ internal static unsafe class Frames
     }
 
     /// <summary>Reads the descriptors queued on a message's side channel until <paramref name="expected"/> are held.</summary>
-    private static void ReadSideChannel(SafeFdHandle side, List<SafeFdHandle> fds, int expected)
+    private static void ReadSideChannel(int side, ref ReceivedFds fds, int expected)
     {
         byte* control = stackalloc byte[ControlBufferSize];
         int* count = stackalloc int[1];
@@ -1052,13 +1104,8 @@ internal static unsafe class Frames
                 };
             }
 
-            List<SafeFdHandle>? chunk = ExtractFds(&msg);
-            if (chunk is not null)
-            {
-                fds.AddRange(chunk);
-            }
-
-            if (received == 0 || chunk is null || (msg.msg_flags & (Interop.MSG_CTRUNC | Interop.MSG_TRUNC)) != 0 || *count != chunk.Count)
+            int chunk = fds.AddFrom(&msg);
+            if (received == 0 || chunk == 0 || (msg.msg_flags & (Interop.MSG_CTRUNC | Interop.MSG_TRUNC)) != 0 || *count != chunk)
             {
                 throw Malformed("its side channel is malformed");
             }
@@ -1068,42 +1115,6 @@ internal static unsafe class Frames
         {
             throw Malformed($"its side channel carried {fds.Count} descriptors for {expected}");
         }
-    }
-
-    private static List<SafeFdHandle>? ExtractFds(Interop.MsgHdr* msg)
-    {
-        List<SafeFdHandle>? fds = null;
-        if (msg->msg_controllen < (nuint)sizeof(Interop.CMsgHdr))
-        {
-            return null;
-        }
-
-        byte* position = (byte*)msg->msg_control;
-        byte* end = position + msg->msg_controllen;
-        while (position + sizeof(Interop.CMsgHdr) <= end)
-        {
-            var cmsg = (Interop.CMsgHdr*)position;
-            if (cmsg->cmsg_len < (nuint)sizeof(Interop.CMsgHdr) || position + cmsg->cmsg_len > end)
-            {
-                break;
-            }
-
-            if (cmsg->cmsg_level == Interop.SOL_SOCKET && cmsg->cmsg_type == Interop.SCM_RIGHTS)
-            {
-                int dataOffset = Interop.CMsgAlign(sizeof(Interop.CMsgHdr));
-                int count = ((int)cmsg->cmsg_len - dataOffset) / sizeof(int);
-                int* data = (int*)(position + dataOffset);
-                fds ??= new List<SafeFdHandle>(count);
-                for (int i = 0; i < count; i++)
-                {
-                    fds.Add(new SafeFdHandle(data[i]));
-                }
-            }
-
-            position += Interop.CMsgAlign((int)cmsg->cmsg_len);
-        }
-
-        return fds;
     }
 
     /// <summary>
@@ -1153,4 +1164,27 @@ internal static unsafe class Frames
     }
 
     private static IpcSerializationException Malformed(string what) => Errors.Malformed(what);
+
+    /// <summary>A handle's descriptor, used raw while a reference keeps the handle from closing it (and the number from being reused).</summary>
+    private readonly ref struct BorrowedFd
+    {
+        private readonly SafeFdHandle _handle;
+
+        /// <summary>Adds a reference to <paramref name="handle"/>.</summary>
+        /// <param name="handle">The handle.</param>
+        /// <exception cref="ObjectDisposedException">The handle is closed.</exception>
+        public BorrowedFd(SafeFdHandle handle)
+        {
+            bool added = false;
+            handle.DangerousAddRef(ref added); // throws, having added nothing, when the handle is closed
+            _handle = handle;
+            Fd = (int)handle.DangerousGetHandle();
+        }
+
+        /// <summary>The descriptor.</summary>
+        public int Fd { get; }
+
+        /// <summary>Releases the reference.</summary>
+        public void Dispose() => _handle.DangerousRelease();
+    }
 }

@@ -7,6 +7,10 @@ internal static partial class Interop
     [LibraryImport(Libraries.Libc, EntryPoint = "fcntl", SetLastError = true)]
     internal static partial int Fcntl(SafeFdHandle fd, int cmd, int arg);
 
+    /// <remarks>For a descriptor that lives only inside one call (a message's body memfd) and has no SafeFdHandle.</remarks>
+    [LibraryImport(Libraries.Libc, EntryPoint = "fcntl", SetLastError = true)]
+    internal static partial int Fcntl(int fd, int cmd, int arg);
+
     internal const int F_GETFL = 3;
     internal const int F_SETFL = 4;
     internal const int F_DUPFD_CLOEXEC = 1030;

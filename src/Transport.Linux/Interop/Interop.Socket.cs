@@ -84,6 +84,14 @@ internal static partial class Interop
     [LibraryImport(Libraries.Libc, EntryPoint = "recvmsg", SetLastError = true)]
     internal static unsafe partial nint RecvMsg(SafeFdHandle fd, MsgHdr* msg, int flags);
 
+    // int-fd overloads: for a descriptor no SafeFdHandle owns (a message's side channel lives only inside one send
+    // or receive, and the caller closes it in a finally), or one whose handle the caller holds a reference on.
+    [LibraryImport(Libraries.Libc, EntryPoint = "sendmsg", SetLastError = true)]
+    internal static unsafe partial nint SendMsg(int fd, MsgHdr* msg, int flags);
+
+    [LibraryImport(Libraries.Libc, EntryPoint = "recvmsg", SetLastError = true)]
+    internal static unsafe partial nint RecvMsg(int fd, MsgHdr* msg, int flags);
+
     [LibraryImport(Libraries.Libc, EntryPoint = "bind", SetLastError = true)]
     internal static unsafe partial int Bind(SafeFdHandle fd, byte* address, uint addressLength);
 
@@ -106,4 +114,10 @@ internal static partial class Interop
 
     [LibraryImport(Libraries.Libc, EntryPoint = "setsockopt", SetLastError = true)]
     internal static unsafe partial int SetSockOpt(SafeFdHandle fd, int level, int name, void* value, uint length);
+
+    [LibraryImport(Libraries.Libc, EntryPoint = "getsockopt", SetLastError = true)]
+    internal static unsafe partial int GetSockOpt(int fd, int level, int name, void* value, uint* length);
+
+    [LibraryImport(Libraries.Libc, EntryPoint = "setsockopt", SetLastError = true)]
+    internal static unsafe partial int SetSockOpt(int fd, int level, int name, void* value, uint length);
 }
