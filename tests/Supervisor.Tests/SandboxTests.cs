@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using System.Net;
@@ -8,8 +9,10 @@ using IpcChannel.Supervisor.Sandbox;
 using IpcChannel.Supervisor.TestHost;
 using IpcChannel.Supervisor.Tests.Support;
 using IpcChannel.Tests.Support;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
 using Xunit;
 
 namespace IpcChannel.Supervisor.Tests;
@@ -214,6 +217,33 @@ public class SandboxTests
 
         Assert.Contains("'sandbox-probe'", error.Message);
         Assert.Contains("Sandbox: ReadOnlyPaths", error.Message);
+    }
+
+    [Fact]
+    public void SandboxOptions_BoundFromConfiguration_PerWorker()
+    {
+        HostApplicationBuilder builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, Args = [] });
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["IpcSupervisor:Workers:loose:Sandbox:Layers"] = "CleanStart, ResourceLimits, NoNewPrivileges, Seccomp",
+            ["IpcSupervisor:Workers:loose:Sandbox:MaxGcHeapBytes"] = "268435456",
+            ["IpcSupervisor:Workers:loose:Sandbox:ReadOnlyPaths:0"] = "/etc/ssl",
+            ["IpcSupervisor:Workers:off:Sandbox:Enabled"] = "false",
+        });
+        builder.AddIpcWorker<SandboxProbeWorker>("loose");
+        builder.AddIpcWorker<SandboxProbeWorker>("off");
+        builder.AddIpcWorker<SandboxProbeWorker>("strict");
+        using IHost host = builder.Build();
+        IOptionsMonitor<IpcWorkerOptions> options = host.Services.GetRequiredService<IOptionsMonitor<IpcWorkerOptions>>();
+
+        SandboxOptions loose = options.Get("loose").Sandbox;
+        Assert.Equal(SandboxLayers.CleanStart | SandboxLayers.ResourceLimits | SandboxLayers.NoNewPrivileges | SandboxLayers.Seccomp, loose.Layers);
+        Assert.Equal(256L << 20, loose.MaxGcHeapBytes);
+        Assert.Equal(["/etc/ssl"], loose.ReadOnlyPaths);
+        Assert.False(options.Get("off").Sandbox.Enabled);
+        SandboxOptions strict = options.Get("strict").Sandbox;
+        Assert.True(strict.Enabled);
+        Assert.Equal(SandboxLayers.Default, strict.Layers);
     }
 
     private static void RequireMemoryCgroup(IpcWorkerOptions o)
