@@ -32,7 +32,8 @@ public sealed partial class Driver(
                 try
                 {
                     HashResult result = await hasher.RequestAsync(new HashRequest(text), TimeSpan.FromSeconds(5), stoppingToken);
-                    Log.Hashed(logger, result.Text, result.Sha256, result.Pid, result.Incarnation);
+                    // The pid as the supervisor sees it: inside its sandbox's PID namespace a worker is pid 1.
+                    Log.Hashed(logger, result.Text, result.Sha256, hasher.Status.Pid, result.Incarnation);
                 }
                 catch (IpcWorkerCrashedException e)
                 {
@@ -58,7 +59,7 @@ public sealed partial class Driver(
         {
             await foreach (ClockTick tick in clock.ReadAllAsync(stoppingToken))
             {
-                Log.Tick(logger, tick.Number, tick.Pid);
+                Log.Tick(logger, tick.Number, clock.Status.Pid);
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)

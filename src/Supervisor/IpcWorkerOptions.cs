@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using IpcChannel.Supervisor.Sandbox;
 
 namespace IpcChannel.Supervisor;
 
@@ -69,4 +70,20 @@ public sealed class IpcWorkerOptions
     /// <summary>Whether the worker's ILogger records are forwarded to the parent's ILogger (in the child, the app's
     /// other logging providers are then removed so nothing is written twice). Default true.</summary>
     public bool ForwardLogs { get; set; } = true;
+
+    /// <summary>
+    /// How the worker is sandboxed (Linux). On by default with every layer of docs/sandbox.md: the worker starts
+    /// through a first stage that restricts itself and re-executes the worker, in its own namespaces, with a reduced
+    /// environment and a private working directory (which replaces <see cref="WorkingDirectory"/>). Loosen a layer
+    /// explicitly: remove it from <see cref="SandboxOptions.Layers"/>, allow it to be missing on machines that lack it
+    /// with <see cref="SandboxOptions.AllowMissing"/>, widen it with its own options, or set
+    /// <see cref="SandboxOptions.Enabled"/> to false. Bound from <c>IpcSupervisor:Workers:{name}:Sandbox</c>.
+    /// </summary>
+    /// <remarks>
+    /// A layer the machine lacks refuses the worker's start (the host does not start) unless it is allowed to be
+    /// missing; then a warning is logged at every start. On other operating systems the sandbox does nothing and a
+    /// warning is logged at every start. <see cref="SandboxOptions.RunAsUserId"/> is not supported by the supervisor
+    /// (the worker could not reach the supervisor's private bootstrap server).
+    /// </remarks>
+    public SandboxOptions Sandbox { get; } = new();
 }

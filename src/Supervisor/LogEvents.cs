@@ -1,6 +1,6 @@
 namespace IpcChannel.Supervisor;
 
-/// <summary>The supervisor's logging event ids, in one place: 7000-7099 parent, 7100-7199 child.</summary>
+/// <summary>The supervisor's logging event ids, in one place: 7000-7099 parent, 7100-7199 child (the sandbox library's own are 8000-8099).</summary>
 internal static class LogEvents
 {
     public const int WorkerStarted = 7000;
@@ -21,6 +21,9 @@ internal static class LogEvents
     public const int SupervisorLoopFailed = 7016;
     public const int BootstrapFailed = 7017;
     public const int StandbyReady = 7018;
+    public const int SandboxOff = 7019;
+    public const int SandboxNotLinux = 7020;
+    public const int SandboxCleanupFailed = 7021;
 
     public const int ChildCompleted = 7100;
     public const int ChildCrashed = 7101;
@@ -28,4 +31,5 @@ internal static class LogEvents
     public const int ChildMalformed = 7103;
     public const int ChildStopRequested = 7104;
     public const int ChildStopTimedOut = 7105;
+    public const int ChildSandboxed = 7106;
 }

@@ -10,7 +10,9 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 // The supervisor tests' host app. In a worker launched by an in-process test host it runs a ProbeWorker
-// under whatever name it was given; with "--scenario NAME" it is itself a supervising parent.
+// (a SandboxProbeWorker for names starting with "sandbox") under whatever name it was given; with
+// "--scenario NAME" it is itself a supervising parent. It does not call SandboxStages.RunFirstStageIfRequested()
+// itself: AddIpcWorker runs the sandbox's first stage, which the tests thereby cover.
 string scenario = args.SkipWhile(a => a != "--scenario").Skip(1).FirstOrDefault() ?? "probe";
 string? misbehave = Environment.GetEnvironmentVariable("TESTHOST_MISBEHAVE");
 if (IpcWorkerEnvironment.IsWorker && misbehave is "silent" or "garbage")
@@ -41,6 +43,10 @@ switch (scenario)
             if (misbehave == "wrongtype")
             {
                 builder.AddIpcWorker<WrongTypeWorker>(name);
+            }
+            else if (name.StartsWith("sandbox", StringComparison.Ordinal))
+            {
+                builder.AddIpcWorker<SandboxProbeWorker>(name);
             }
             else
             {

@@ -126,6 +126,8 @@ public class BasicTests
                 o.Executable = TestPaths.Dll;
                 o.Arguments = [];
                 o.StartTimeout = TimeSpan.FromSeconds(30);
+                // The test reads /proc/{the pid the probe reports}: keep the worker in this PID namespace.
+                o.Sandbox.Namespaces &= ~IpcChannel.Supervisor.Sandbox.SandboxNamespaces.Pid;
             })
             .Build();
         await host.StartAsync().WithTimeout(TimeSpan.FromSeconds(90));

@@ -88,5 +88,9 @@ internal sealed class ParentWatchdog
     {
         using Process self = Process.GetCurrentProcess();
         self.Kill();
+
+        // Still here: this is the init process of its own PID namespace (a sandboxed worker), which the kernel
+        // protects from its own SIGKILL. End it directly.
+        Interop.Exit(128 + Interop.SIGKILL);
     }
 }

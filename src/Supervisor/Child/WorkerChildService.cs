@@ -2,6 +2,7 @@ using System;
 using System.Threading;
 using System.Threading.Tasks;
 using IpcChannel.Supervisor.Protocol;
+using IpcChannel.Supervisor.Sandbox;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -59,6 +60,18 @@ internal sealed partial class WorkerChildService<TWorker, TIn, TOut> : IHostedSe
             _activated.TrySetResult();
         }
 
+        // The sandbox's second stage (seccomp on every thread, verified) before anything of the parent is read.
+        SandboxStatus sandbox;
+        try
+        {
+            sandbox = SandboxStages.ApplySecondStage();
+        }
+        catch (Exception e) when (e is SandboxException or InvalidOperationException)
+        {
+            await Console.Error.WriteLineAsync($"IpcChannel worker {_info.WorkerName}: the sandbox could not be applied, the worker does not start: {e.Message}").ConfigureAwait(false);
+            throw;
+        }
+
         IpcSender<ControlUp> up;
         try
         {
@@ -98,6 +111,11 @@ internal sealed partial class WorkerChildService<TWorker, TIn, TOut> : IHostedSe
             cancellationToken).ConfigureAwait(false);
 
         _forwarder?.Attach(up);
+        if (sandbox.IsSandboxed)
+        {
+            Log.Sandboxed(_logger, _info.WorkerName, sandbox.Layers, sandbox.LandlockAbi, sandbox.ThreadsVerified);
+        }
+
         _control = Task.Run(ControlLoopAsync, CancellationToken.None);
         _work = Task.Run(WorkAsync, CancellationToken.None);
     }
@@ -339,6 +357,9 @@ internal sealed partial class WorkerChildService<TWorker, TIn, TOut> : IHostedSe
 
         [LoggerMessage(EventId = LogEvents.ChildStopRequested, Level = LogLevel.Debug, Message = "Worker {WorkerName} was asked to stop.")]
         public static partial void StopRequested(ILogger logger, string workerName);
+
+        [LoggerMessage(EventId = LogEvents.ChildSandboxed, Level = LogLevel.Debug, Message = "Worker {WorkerName} runs sandboxed: {SandboxLayers}, Landlock ABI {LandlockAbi}, {ThreadsVerified} threads verified.")]
+        public static partial void Sandboxed(ILogger logger, string workerName, SandboxLayers sandboxLayers, int landlockAbi, int threadsVerified);
 
         [LoggerMessage(EventId = LogEvents.ChildStopTimedOut, Level = LogLevel.Warning, Message = "Worker {WorkerName} did not stop within the host's shutdown timeout.")]
         public static partial void StopTimedOut(ILogger logger, string workerName);

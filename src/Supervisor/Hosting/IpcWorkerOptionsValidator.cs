@@ -40,6 +40,16 @@ internal sealed class IpcWorkerOptionsValidator : IValidateOptions<IpcWorkerOpti
             failures.Add($"{prefix}: Restart must be Permanent, Transient or Temporary, not {options.Restart}.");
         }
 
+        foreach (string problem in options.Sandbox.Validate())
+        {
+            failures.Add($"{prefix}: Sandbox: {problem}");
+        }
+
+        if (options.Sandbox.Enabled && options.Sandbox.RunAsUserId is not null)
+        {
+            failures.Add($"{prefix}: Sandbox.RunAsUserId is not supported by the supervisor: a worker of another user could not reach the supervisor's bootstrap server (a private directory of the supervisor's user).");
+        }
+
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
 
         void Positive(string option, TimeSpan value)

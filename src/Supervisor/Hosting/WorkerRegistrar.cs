@@ -4,6 +4,7 @@ using System.Linq;
 using System.Reflection;
 using IpcChannel.Supervisor.Child;
 using IpcChannel.Supervisor.Parent;
+using IpcChannel.Supervisor.Sandbox;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -32,6 +33,10 @@ internal static class WorkerRegistrar
         {
             return null;
         }
+
+        // The sandbox's first stage, if the app's Main did not run it already: it restricts this thread and
+        // re-executes the process (so it never returns when it runs), before the host exists.
+        SandboxStages.RunFirstStageIfRequested();
 
         var factory = new WorkerChildServiceProviderFactory(info);
         properties[FactoryKey] = factory;

@@ -12,6 +12,10 @@ internal static partial class Interop
     [LibraryImport(Libraries.Libc, EntryPoint = "geteuid")]
     internal static partial uint GetEffectiveUserId();
 
+    /// <summary>_exit(2): ends the process at once (no handlers, no flushing).</summary>
+    [LibraryImport(Libraries.Libc, EntryPoint = "_exit")]
+    internal static partial void Exit(int status);
+
     /// <summary>close(2).</summary>
     [LibraryImport(Libraries.Libc, EntryPoint = "close", SetLastError = true)]
     internal static partial int Close(nint fd);

@@ -40,6 +40,12 @@ internal sealed partial class IpcSupervisor
                 spec = spec.WithEnvironmentVariable(IpcWorkerEnvironment.StandbyVariable, "1");
             }
 
+            using (_logger.BeginScope(run.Scope))
+            {
+                (spec, run.Sandbox) = _sandbox.Plan(slot.Name, number, spec, slot.Options.Sandbox);
+            }
+
+            run.Sandbox?.Prepare();
             run.Process = WorkerProcess.Start(
                 spec,
                 line => LogOutput(output, run, line, error: false),
@@ -48,6 +54,7 @@ internal sealed partial class IpcSupervisor
         catch (Exception e)
         {
             bootstrap.Forget(token);
+            _sandbox.Cleanup(slot.Name, run.Sandbox);
             Log.StartFailed(_logger, slot.Name, e.Message, e);
             run.SetReason($"could not launch: {e.Message}");
             _metrics.Crashed(slot.Name);
@@ -81,6 +88,12 @@ internal sealed partial class IpcSupervisor
         WorkerArrival worker = await arrival.ConfigureAwait(false);
         run.ControlUp = worker.Control;
         run.Scope.Pid = worker.Peer.Pid;
+        if (worker.Peer.Pid != run.Process.Pid)
+        {
+            // Launched under a forking prefix (the sandbox's unshare): signals go to the worker itself.
+            run.Process.AttachWorker(worker.Peer.Pid);
+        }
+
         try
         {
             if (worker.Hello.WorkerName != slot.Name || worker.Hello.Incarnation != number)
@@ -277,6 +290,7 @@ internal sealed partial class IpcSupervisor
     private async Task WatchExitAsync(WorkerRun run)
     {
         int code = await run.Process!.Exited.ConfigureAwait(false);
+        _sandbox.Cleanup(run.Slot.Name, run.Sandbox);
         string reason = run.Reason ?? new WorkerExit(code, null, false).Describe();
         MarkDown(run, reason);
         await run.Slot.OnExitedAsync(run, reason).ConfigureAwait(false);

@@ -33,6 +33,7 @@ internal sealed partial class IpcSupervisor : IHostedService, IDisposable
     private readonly Channel<WorkerRun> _ended = Channel.CreateUnbounded<WorkerRun>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Queue<long> _restartTimes = new();
     private readonly CancellationTokenSource _stopping = new();
+    private readonly WorkerSandbox _sandbox;
     private BootstrapServer? _bootstrap;
     private Task _loop = Task.CompletedTask;
     private int _gaveUp;
@@ -52,6 +53,7 @@ internal sealed partial class IpcSupervisor : IHostedService, IDisposable
         _loggers = loggers;
         _logger = loggers.CreateLogger("IpcChannel.Supervisor");
         _lifetime = lifetime;
+        _sandbox = new WorkerSandbox(_logger);
         foreach (IpcWorkerRegistration registration in registrations)
         {
             WorkerSlot slot = registration.CreateSlot(registration.Name, _slots.Count, workerOptions.Get(registration.Name));
@@ -73,6 +75,12 @@ internal sealed partial class IpcSupervisor : IHostedService, IDisposable
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
+        // A worker whose sandbox cannot be had on this machine stops the host before anything is launched.
+        foreach (WorkerSlot slot in _slots)
+        {
+            _sandbox.Check(slot.Name, slot.Options.Sandbox);
+        }
+
         _bootstrap = new BootstrapServer(_logger);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _stopping.Token);
         foreach (WorkerSlot slot in _slots)

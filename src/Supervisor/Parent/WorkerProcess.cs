@@ -14,6 +14,7 @@ internal sealed class WorkerProcess : IDisposable
 {
     private readonly CancellationTokenSource _forceful;
     private readonly SafePidFdHandle? _pidfd;
+    private SafePidFdHandle? _worker;
 
     private WorkerProcess(CommandTask<CommandResult> task, CancellationTokenSource forceful)
     {
@@ -70,12 +71,35 @@ internal sealed class WorkerProcess : IDisposable
         return new WorkerProcess(task, forceful);
     }
 
+    /// <summary>
+    /// The launched process is a launcher that forked the worker (the sandbox's <c>unshare --fork</c>, which blocks
+    /// SIGTERM and SIGINT): from now on signals other than SIGKILL go to the worker itself, and SIGKILL to both (the
+    /// launcher's death also kills the worker, <c>--kill-child</c>).
+    /// </summary>
+    /// <param name="workerPid">The worker's pid, as the kernel reported it on its connection.</param>
+    public void AttachWorker(int workerPid)
+    {
+        SafePidFdHandle? worker = SafePidFdHandle.Open(workerPid, out _);
+        Interlocked.Exchange(ref _worker, worker)?.Dispose();
+    }
+
     /// <summary>Sends a signal; false when the process is gone.</summary>
     public bool Signal(int signal)
     {
         if (Exited.IsCompleted)
         {
             return false;
+        }
+
+        SafePidFdHandle? worker = Volatile.Read(ref _worker);
+        if (worker is not null && signal != Interop.SIGKILL)
+        {
+            return worker.TrySignal(signal);
+        }
+
+        if (worker is not null)
+        {
+            worker.TrySignal(signal);
         }
 
         if (_pidfd is not null)
@@ -104,6 +128,7 @@ internal sealed class WorkerProcess : IDisposable
     public void Dispose()
     {
         _pidfd?.Dispose();
+        Volatile.Read(ref _worker)?.Dispose();
         _forceful.Dispose();
     }
 

@@ -51,6 +51,9 @@ internal sealed class WorkerRun
 
     public WorkerProcess? Process { get; set; }
 
+    /// <summary>The sandbox plan of this incarnation (its private directory is removed after the exit), or null.</summary>
+    public IpcChannel.Supervisor.Sandbox.SandboxedLaunch? Sandbox { get; set; }
+
     /// <summary>The worker's control connection (pings, stop, links), once it said hello.</summary>
     public IpcSender<ControlDown>? Control { get; set; }
 

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Threading.Tasks;
+using IpcChannel.Supervisor.Sandbox;
 using IpcChannel.Supervisor.TestHost;
 using IpcChannel.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
@@ -50,6 +51,10 @@ public sealed class SupervisedHost : IAsyncDisposable
             o.HeartbeatTimeout = TimeSpan.FromSeconds(10);
             o.UnavailableTimeout = TimeSpan.FromSeconds(30);
             o.StopTimeout = TimeSpan.FromSeconds(10);
+            // Sandboxed by default like any worker, except for the PID namespace: these tests compare the pid a
+            // probe reports (Environment.ProcessId) with the pid the supervisor sees, and in its own PID namespace
+            // a worker is pid 1. SandboxTests and ParentProcessTests run workers with the whole default sandbox.
+            o.Sandbox.Namespaces &= ~SandboxNamespaces.Pid;
             configure?.Invoke(o);
         });
 

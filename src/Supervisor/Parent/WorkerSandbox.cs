@@ -1,0 +1,175 @@
+using System;
+using System.Collections;
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using System.Security.Cryptography;
+using System.Threading;
+using IpcChannel.Supervisor.Sandbox;
+using Microsoft.Extensions.Logging;
+
+namespace IpcChannel.Supervisor.Parent;
+
+/// <summary>
+/// The supervisor's side of the worker sandbox (docs/sandbox.md): probes the machine once per host (per distinct
+/// namespace/user/cgroup setting), and turns each launch spec into its sandboxed form with
+/// <see cref="SandboxLauncher.Plan(SandboxOptions, SandboxLaunchSpec, string, SandboxMachine, IReadOnlyDictionary{string, string})"/>
+/// at every start and restart.
+/// </summary>
+internal sealed partial class WorkerSandbox
+{
+    private readonly Dictionary<(SandboxNamespaces, int?, int?, string?), SandboxMachine> _machines = new();
+    private readonly Lock _lock = new();
+    private readonly ILogger _logger;
+
+    /// <summary>Distinguishes this supervisor's worker directories from those of other supervisors (other hosts, other processes).</summary>
+    private readonly string _instance = string.Create(CultureInfo.InvariantCulture, $"{Environment.ProcessId}-{Convert.ToHexString(RandomNumberGenerator.GetBytes(3))}");
+
+    public WorkerSandbox(ILogger logger) => _logger = logger;
+
+    /// <summary>Whether <paramref name="options"/> asks for a sandbox this OS can give.</summary>
+    private static bool Applies(SandboxOptions options) => options.Enabled && OperatingSystem.IsLinux();
+
+    /// <summary>
+    /// At host start: refuses a worker whose sandbox needs a layer this machine lacks (and does not allow to be
+    /// missing), before any worker is launched.
+    /// </summary>
+    /// <exception cref="IpcWorkerException">The worker cannot be sandboxed as configured; the message names the layer.</exception>
+    public void Check(string workerName, SandboxOptions options)
+    {
+        if (!Applies(options))
+        {
+            return;
+        }
+
+        try
+        {
+            _ = SandboxLauncher.Plan(options, new SandboxLaunchSpec("/check", []), "check", Machine(options), new Dictionary<string, string>());
+        }
+        catch (Exception e) when (e is SandboxException or ArgumentException)
+        {
+            throw new IpcWorkerException(workerName, $"Worker '{workerName}' cannot start: {e.Message}", e);
+        }
+    }
+
+    /// <summary>
+    /// Plans one launch: the spec to start (prefix, reduced environment, private working directory) and the plan whose
+    /// <see cref="SandboxedLaunch.Prepare"/> and <see cref="SandboxedLaunch.Cleanup"/> go around the process; null when
+    /// the worker runs unsandboxed. Logs the plan's warnings (a layer allowed to be missing) at every start.
+    /// </summary>
+    /// <exception cref="SandboxException">A layer is missing and not allowed to be.</exception>
+    /// <exception cref="ArgumentException">The sandbox options contradict each other.</exception>
+    public (IpcWorkerLaunchSpec Spec, SandboxedLaunch? Plan) Plan(string workerName, int incarnation, IpcWorkerLaunchSpec spec, SandboxOptions options)
+    {
+        if (!options.Enabled)
+        {
+            Log.SandboxOff(_logger, workerName);
+            return (spec, null);
+        }
+
+        if (!OperatingSystem.IsLinux())
+        {
+            Log.NotLinux(_logger, workerName);
+            return (spec, null);
+        }
+
+        var supervisorVariables = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach ((string name, string? value) in spec.Environment)
+        {
+            if (value is not null)
+            {
+                supervisorVariables[name] = value;
+            }
+        }
+
+        var inherited = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (spec.InheritEnvironment)
+        {
+            foreach (DictionaryEntry entry in Environment.GetEnvironmentVariables())
+            {
+                var name = (string)entry.Key;
+                if (!spec.Environment.TryGetValue(name, out string? value) || value is not null)
+                {
+                    inherited[name] = (string?)entry.Value ?? "";
+                }
+            }
+        }
+
+        var sandboxSpec = new SandboxLaunchSpec(spec.Program, spec.Arguments, supervisorVariables, spec.WorkingDirectory, spec.Prefix);
+        SandboxedLaunch plan = SandboxLauncher.Plan(options, sandboxSpec, WorkerId(workerName, incarnation), Machine(options), inherited);
+        plan.LogWarnings(_logger, workerName);
+
+        var environment = new Dictionary<string, string?>(StringComparer.Ordinal);
+        foreach ((string name, string value) in plan.Launch.Environment)
+        {
+            environment[name] = value;
+        }
+
+        if ((plan.Layers & SandboxLayers.Namespaces) != 0 && (options.Namespaces & SandboxNamespaces.Pid) != 0)
+        {
+            // The parent's pid means nothing in the worker's own PID namespace (it could even name another process
+            // there): the worker then watches the parent through its channels only, which the parent alone holds.
+            environment[IpcWorkerEnvironment.ParentPidVariable] = "0";
+        }
+
+        IpcWorkerLaunchSpec sandboxed = new IpcWorkerLaunchSpec(plan.Launch.Program, plan.Launch.Arguments)
+            .WithEnvironment(environment, inherit: false)
+            .WithWorkingDirectory(plan.Launch.WorkingDirectory)
+            .WithPrefix(plan.Launch.Prefix);
+        return (sandboxed, plan);
+    }
+
+    /// <summary>Removes a worker's private directory (and cgroup) after it exited; a failure is logged, not thrown.</summary>
+    public void Cleanup(string workerName, SandboxedLaunch? plan)
+    {
+        if (plan is null)
+        {
+            return;
+        }
+
+        try
+        {
+            plan.Cleanup();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Log.CleanupFailed(_logger, workerName, plan.WorkerDirectory, e);
+        }
+    }
+
+    /// <summary>The machine as seen with these options' namespaces, user and cgroup: probed once, then reused.</summary>
+    private SandboxMachine Machine(SandboxOptions options)
+    {
+        var key = (options.Namespaces, options.RunAsUserId, options.RunAsGroupId, options.MemoryCgroupParent);
+        lock (_lock)
+        {
+            if (!_machines.TryGetValue(key, out SandboxMachine? machine))
+            {
+                machine = SandboxMachine.Detect(options);
+                _machines[key] = machine;
+            }
+
+            return machine;
+        }
+    }
+
+    /// <summary>A directory name unique to this supervisor, worker and incarnation (a standby is an incarnation too).</summary>
+    private string WorkerId(string workerName, int incarnation)
+    {
+        string safe = new(workerName.Take(100).Select(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '-' or '_' ? c : '_').ToArray());
+        return string.Create(CultureInfo.InvariantCulture, $"{_instance}-{safe}-{incarnation}");
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = LogEvents.SandboxOff, Level = LogLevel.Debug, Message = "Worker {WorkerName} starts without the sandbox (IpcWorkerOptions.Sandbox.Enabled is false).")]
+        public static partial void SandboxOff(ILogger logger, string workerName);
+
+        [LoggerMessage(EventId = LogEvents.SandboxNotLinux, Level = LogLevel.Warning, Message = "Worker {WorkerName} starts without the sandbox: it is Linux-only (set IpcWorkerOptions.Sandbox.Enabled to false to silence this).")]
+        public static partial void NotLinux(ILogger logger, string workerName);
+
+        [LoggerMessage(EventId = LogEvents.SandboxCleanupFailed, Level = LogLevel.Warning, Message = "Worker {WorkerName}: its sandbox directory {Directory} could not be removed.")]
+        public static partial void CleanupFailed(ILogger logger, string workerName, string? directory, Exception exception);
+    }
+}
