@@ -86,11 +86,23 @@ public sealed class FdLeakCheck
             $"leaked {leaked.Count} descriptor(s): [{string.Join(", ", leaked)}]; IpcChannel memfd mappings {_mappingsBefore} -> {mappings}");
     }
 
+    private static bool IsRuntimeFile(string target) =>
+        target.StartsWith('/')
+        && !target.Contains("memfd:", StringComparison.Ordinal)
+        && (target.EndsWith(".dll", StringComparison.Ordinal) || target.EndsWith(".pdb", StringComparison.Ordinal) || target.EndsWith(".so", StringComparison.Ordinal));
+
     private List<string> New()
     {
         var leaked = new List<string>();
         foreach ((int fd, string target) in FdCounter.Snapshot())
         {
+            if (IsRuntimeFile(target))
+            {
+                // The runtime opens assemblies and symbol files lazily (a first exception's stack trace, a
+                // type first used): not ours, and not something a transport could leak.
+                continue;
+            }
+
             if (!_before.TryGetValue(fd, out string? old) || old != target)
             {
                 leaked.Add($"{fd} -> {target}");
