@@ -17,6 +17,8 @@ namespace IpcChannel.Supervisor.Protocol;
 /// has built in (string, numbers, arrays of them...) is taken from <see cref="BuiltinResolver"/>, which is the
 /// first resolver <see cref="ContractlessStandardResolver"/> consults, so the result is the same formatter; any
 /// other type falls through to <see cref="ContractlessStandardResolver"/> (the dynamic resolvers) on first use.
+/// A string, the commonest payload, gets Builtin's string formatter without Builtin's table of a hundred
+/// formatters being built.
 /// </remarks>
 internal sealed class ProtocolResolver : IFormatterResolver
 {
@@ -47,6 +49,7 @@ internal sealed class ProtocolResolver : IFormatterResolver
     {
         public static readonly IMessagePackFormatter<T>? Formatter =
             (IMessagePackFormatter<T>?)Create(typeof(T))
+            ?? (typeof(T) == typeof(string) ? (IMessagePackFormatter<T>)(object)NullableStringFormatter.Instance : null)
             ?? BuiltinResolver.Instance.GetFormatter<T>()
             ?? ContractlessStandardResolver.Instance.GetFormatter<T>();
     }
