@@ -31,7 +31,11 @@ if (IpcWorkerEnvironment.IsWorker)
 
     Stopwatch sinceMain = Stopwatch.StartNew();
     TimeSpan beforeMain = trace ? DateTime.Now - Process.GetCurrentProcess().StartTime : TimeSpan.Zero;
-    HostApplicationBuilder worker = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { Args = args });
+    // BENCH_WORKER_HOST=default measures what a worker built with the default host (JSON files, environment
+    // variables, console logging...) costs instead.
+    HostApplicationBuilder worker = Environment.GetEnvironmentVariable("BENCH_WORKER_HOST") == "default"
+        ? Host.CreateApplicationBuilder(args)
+        : Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { Args = args });
     Phases.Mark("child: builder created");
     worker.AddIpcWorker<EchoWorker>(IpcWorkerEnvironment.WorkerName!);
     Phases.Mark("child: worker added");
