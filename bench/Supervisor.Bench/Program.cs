@@ -12,16 +12,35 @@ using Microsoft.Extensions.Logging;
 
 // Supervisor benchmarks: worker cold start to first message, crash to serving again, and N idle workers
 // with the parent's memory over time. The program relaunches itself as the workers (the default path).
-//   dotnet run -c Release --project bench/Supervisor.Bench -- [coldstart|restart|idle] [count] [idleSeconds]
+//   dotnet run -c Release --project bench/Supervisor.Bench -- [coldstart|phases|restart|restart-standby|idle] [count] [idleSeconds]
 if (IpcWorkerEnvironment.IsWorker)
 {
     // A worker needs no configuration files or console logging: the lean host keeps its start short.
     bool trace = Environment.GetEnvironmentVariable("BENCH_TRACE_START") == "1";
+    Phases.Mark("child: Main entered");
+    if (Environment.GetEnvironmentVariable("BENCH_TRACE_LOADS") is { Length: > 0 } loads)
+    {
+        // Who loads what: each assembly load with the stack that caused it.
+        AppDomain.CurrentDomain.AssemblyLoad += (_, e) => File.AppendAllText(loads, $"== {e.LoadedAssembly.GetName().Name}\n{Environment.StackTrace}\n");
+    }
+
+    if (Environment.GetEnvironmentVariable("BENCH_DI_NO_EMIT") == "1")
+    {
+        AppContext.SetSwitch("Microsoft.Extensions.DependencyInjection.DisableDynamicEngine", true);
+    }
+
     Stopwatch sinceMain = Stopwatch.StartNew();
-    TimeSpan beforeMain = DateTime.Now - Process.GetCurrentProcess().StartTime;
-    HostApplicationBuilder worker = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { Args = args });
+    TimeSpan beforeMain = trace ? DateTime.Now - Process.GetCurrentProcess().StartTime : TimeSpan.Zero;
+    // BENCH_WORKER_HOST=default measures what a worker built with the default host (JSON files, environment
+    // variables, console logging...) costs instead.
+    HostApplicationBuilder worker = Environment.GetEnvironmentVariable("BENCH_WORKER_HOST") == "default"
+        ? Host.CreateApplicationBuilder(args)
+        : Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { Args = args });
+    Phases.Mark("child: builder created");
     worker.AddIpcWorker<EchoWorker>(IpcWorkerEnvironment.WorkerName!);
+    Phases.Mark("child: worker added");
     using IHost workerHost = worker.Build();
+    Phases.Mark("child: host built");
     TimeSpan built = sinceMain.Elapsed;
     if (trace)
     {
@@ -31,6 +50,7 @@ if (IpcWorkerEnvironment.IsWorker)
     try
     {
         await workerHost.StartAsync();
+        Phases.Mark("child: host started (hello sent)");
     }
     finally
     {
@@ -49,6 +69,11 @@ int count = args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInf
 if (which is "coldstart" or "all")
 {
     await Bench.ColdStartAsync(count > 0 ? count : 15);
+}
+
+if (which == "phases")
+{
+    await Bench.PhasesAsync(count > 0 ? count : 15);
 }
 
 if (which is "restart" or "all")
@@ -72,7 +97,64 @@ return 0;
 /// <summary>Echoes requests.</summary>
 public sealed class EchoWorker : IpcWorker<string, string>
 {
-    protected override ValueTask<string> OnRequestAsync(string request, CancellationToken cancellationToken) => ValueTask.FromResult(request);
+    private bool _answered;
+
+    public EchoWorker() => Phases.Mark("child: worker constructed");
+
+    protected override ValueTask<string> OnRequestAsync(string request, CancellationToken cancellationToken)
+    {
+        if (!_answered)
+        {
+            _answered = true;
+            Phases.Mark("child: first request received");
+            Phases.MarkCpu();
+        }
+
+        return ValueTask.FromResult(request);
+    }
+}
+
+/// <summary>
+/// Phase timestamps of a traced cold start, parent and child in one file (BENCH_PHASES names it; the child inherits
+/// it). Stopwatch is CLOCK_MONOTONIC on Linux, the same clock in every process, so the marks line up.
+/// </summary>
+internal static class Phases
+{
+    public const string Variable = "BENCH_PHASES";
+    private static readonly string? File = Environment.GetEnvironmentVariable(Variable);
+
+    public static void Mark(string what)
+    {
+        long now = Stopwatch.GetTimestamp();
+        if (File is not null)
+        {
+            System.IO.File.AppendAllText(File, $"{now} {what}\n");
+        }
+    }
+
+    /// <summary>The child's CPU time (user + sys) so far.</summary>
+    public static void MarkCpu()
+    {
+        if (File is not null)
+        {
+            Environment.ProcessCpuUsage cpu = Environment.CpuUsage;
+            System.IO.File.AppendAllText(File, $"cpu {cpu.UserTime.TotalMilliseconds:0.0} {cpu.PrivilegedTime.TotalMilliseconds:0.0} {System.Runtime.JitInfo.GetCompiledMethodCount()} {System.Runtime.JitInfo.GetCompilationTime().TotalMilliseconds:0.0} {AppDomain.CurrentDomain.GetAssemblies().Length}\n");
+        }
+    }
+}
+
+/// <summary>Marks the moment the supervisor is about to launch a worker (filters run just before the spawn).</summary>
+internal sealed class SpawnMark : IIpcWorkerLaunchFilter
+{
+    /// <summary>When the last launch began (Stopwatch ticks).</summary>
+    public static long LastLaunch;
+
+    public IpcWorkerLaunchSpec Apply(string workerName, int incarnation, IpcWorkerLaunchSpec spec)
+    {
+        Volatile.Write(ref LastLaunch, Stopwatch.GetTimestamp());
+        Phases.Mark("parent: launching");
+        return spec;
+    }
 }
 
 internal static class Bench
@@ -93,13 +175,78 @@ internal static class Bench
         Report("cold start to first message (host start -> first reply), 1 worker", samples);
     }
 
+    /// <summary>Cold starts with every phase timestamped, parent and child; prints the median of each step.</summary>
+    public static async Task PhasesAsync(int runs)
+    {
+        string file = Path.Combine(Path.GetTempPath(), $"bench-phases-{Environment.ProcessId}.txt");
+        Environment.SetEnvironmentVariable(Phases.Variable, file);
+        var steps = new Dictionary<string, List<double>>();
+        var order = new List<string>();
+        var cpu = new List<(double User, double Sys, string Jit)>();
+        for (int i = 0; i < runs; i++)
+        {
+            File.Delete(file);
+            using IHost host = Build(1, trace: true);
+            Phases.Mark("parent: host.StartAsync");
+            await host.StartAsync();
+            Phases.Mark("parent: started (hello accepted)");
+            await Client(host, "w0").RequestAsync("first");
+            Phases.Mark("parent: first reply");
+            await host.StopAsync();
+            var marks = new List<(long At, string What)>();
+            foreach (string line in File.ReadAllLines(file))
+            {
+                string[] parts = line.Split(' ', 3);
+                if (parts[0] == "cpu")
+                {
+                    string[] c = line.Split(' ');
+                    cpu.Add((double.Parse(c[1], System.Globalization.CultureInfo.InvariantCulture), double.Parse(c[2], System.Globalization.CultureInfo.InvariantCulture), $"{c[3]} methods jitted in {c[4]} ms, {c[5]} assemblies loaded"));
+                    continue;
+                }
+
+                marks.Add((long.Parse(parts[0], System.Globalization.CultureInfo.InvariantCulture), line[(parts[0].Length + 1)..]));
+            }
+
+            marks.Sort((a, b) => a.At.CompareTo(b.At));
+            for (int m = 1; m < marks.Count; m++)
+            {
+                string step = $"{marks[m - 1].What} -> {marks[m].What}";
+                if (!steps.TryGetValue(step, out List<double>? list))
+                {
+                    steps[step] = list = [];
+                    order.Add(step);
+                }
+
+                list.Add(Stopwatch.GetElapsedTime(marks[m - 1].At, marks[m].At).TotalMilliseconds);
+            }
+
+            List<double> total = steps.TryGetValue("total", out List<double>? t) ? t : steps["total"] = [];
+            total.Add(Stopwatch.GetElapsedTime(marks[0].At, marks[^1].At).TotalMilliseconds);
+        }
+
+        File.Delete(file);
+        order.Add("total");
+        Console.WriteLine($"cold start phases, median of n={runs} (a step seen in fewer runs says so):");
+        foreach (string step in order)
+        {
+            List<double> list = steps[step];
+            list.Sort();
+            Console.WriteLine($"  {list[list.Count / 2],7:0.0} ms  {step}{(list.Count < runs ? $" (n={list.Count})" : string.Empty)}");
+        }
+
+        cpu.Sort((a, b) => (a.User + a.Sys).CompareTo(b.User + b.Sys));
+        (double user, double sys, string jit) = cpu[cpu.Count / 2];
+        Console.WriteLine($"worker CPU time at its first request (median by total): {user + sys:0} ms (user {user:0}, sys {sys:0}); {jit}");
+    }
+
     public static async Task RestartAsync(int runs, bool standby)
     {
-        using IHost host = Build(1, standby);
+        using IHost host = Build(1, standby, trace: true);
         await host.StartAsync();
         IpcWorkerClient<string, string> client = Client(host, "w0");
         await client.RequestAsync("warm");
         var samples = new List<double>();
+        var detections = new List<double>();
         for (int i = 0; i < runs; i++)
         {
             if (standby)
@@ -115,6 +262,7 @@ internal static class Bench
             using (var self = Process.GetProcessById(pid))
             {
                 var clock = Stopwatch.StartNew();
+                long killed = Stopwatch.GetTimestamp();
                 self.Kill();
                 string reply;
                 while (true)
@@ -131,7 +279,17 @@ internal static class Bench
                 }
 
                 samples.Add(clock.Elapsed.TotalMilliseconds);
+                long launched = Volatile.Read(ref SpawnMark.LastLaunch);
+                if (!standby && launched > killed)
+                {
+                    detections.Add(Stopwatch.GetElapsedTime(killed, launched).TotalMilliseconds);
+                }
             }
+        }
+
+        if (detections.Count > 0)
+        {
+            Report("  of which SIGKILL to the next launch (exit observed, restart decided)", detections);
         }
 
         Report($"crash (SIGKILL) to serving again (first reply from the new incarnation){(standby ? ", warm standby" : string.Empty)}", samples);
@@ -175,10 +333,15 @@ internal static class Bench
     private static bool Standby(IHost host) =>
         host.Services.GetRequiredService<IpcChannel.Supervisor.Parent.IpcSupervisor>().Slots[0].Standby is { Connected: true };
 
-    private static IHost Build(int workers, bool standby = false)
+    private static IHost Build(int workers, bool standby = false, bool trace = false)
     {
         HostApplicationBuilder builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = [], DisableDefaults = true });
         builder.Logging.ClearProviders();
+        if (trace)
+        {
+            builder.Services.AddSingleton<IIpcWorkerLaunchFilter, SpawnMark>();
+        }
+
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromMinutes(5));
         builder.Services.AddIpcSupervisor(o =>
         {
@@ -193,6 +356,12 @@ internal static class Bench
                 o.StartTimeout = TimeSpan.FromSeconds(60);
                 o.StopTimeout = TimeSpan.FromSeconds(30);
                 o.WarmStandby = standby;
+                foreach (string pair in (Environment.GetEnvironmentVariable("BENCH_WORKER_ENV") ?? string.Empty).Split(';', StringSplitOptions.RemoveEmptyEntries))
+                {
+                    // Runtime settings for the workers only (DOTNET_TieredPGO=0;DOTNET_TC_QuickJitForLoops=...).
+                    string[] kv = pair.Split('=', 2);
+                    o.Environment[kv[0]] = kv[1];
+                }
             });
         }
 

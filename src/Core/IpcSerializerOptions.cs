@@ -30,11 +30,26 @@ public sealed class IpcSerializerOptions
     }
 
     /// <summary>Contractless MessagePack with <see cref="MessagePackSecurity.UntrustedData"/>, 2 GiB − 1 messages.</summary>
-    public static IpcSerializerOptions Default { get; } = new(
-        MessagePackSerializerOptions.Standard
-            .WithResolver(ContractlessStandardResolver.Instance)
-            .WithSecurity(MessagePackSecurity.UntrustedData),
-        int.MaxValue);
+    /// <remarks>Built on first use: MessagePack's standard resolvers cost tens of milliseconds to initialise (they
+    /// compile a regular expression and create a dynamic assembly), which a process that never uses the default
+    /// options (see <see cref="Create"/>) does not pay.</remarks>
+    public static IpcSerializerOptions Default => DefaultHolder.Instance;
+
+    /// <summary>
+    /// Options with the given MessagePack options and messages up to 2 GiB − 1, without initialising
+    /// <see cref="Default"/> (and with it MessagePack's standard resolvers).
+    /// </summary>
+    /// <param name="messagePackOptions">The MessagePack options; their security is used as given, so keep
+    /// <see cref="MessagePackSecurity.UntrustedData"/> unless every peer is trusted.</param>
+    /// <returns>New options.</returns>
+    /// <remarks>For a process whose start time matters (a worker launched on demand): build the options from a
+    /// resolver that defers MessagePack's dynamic resolvers until a type needs them, e.g.
+    /// <c>new MessagePackSerializerOptions(myResolver).WithSecurity(MessagePackSecurity.UntrustedData)</c>.</remarks>
+    public static IpcSerializerOptions Create(MessagePackSerializerOptions messagePackOptions)
+    {
+        ArgumentNullException.ThrowIfNull(messagePackOptions);
+        return new IpcSerializerOptions(messagePackOptions, int.MaxValue);
+    }
 
     /// <summary>The MessagePack options as configured (before IpcChannel's handle formatters are added).</summary>
     public MessagePackSerializerOptions MessagePackOptions { get; }
@@ -81,5 +96,15 @@ public sealed class IpcSerializerOptions
     {
         context.Reset();
         Interlocked.CompareExchange(ref _cachedContext, context, null);
+    }
+
+    /// <summary>Holds <see cref="Default"/>, so that it is built on first use of <see cref="Default"/> only.</summary>
+    private static class DefaultHolder
+    {
+        public static readonly IpcSerializerOptions Instance = new(
+            MessagePackSerializerOptions.Standard
+                .WithResolver(ContractlessStandardResolver.Instance)
+                .WithSecurity(MessagePackSecurity.UntrustedData),
+            int.MaxValue);
     }
 }

@@ -27,6 +27,10 @@ public static class IpcWorkerEnvironment
     /// <summary>The parent's process id (watched through a pidfd).</summary>
     public const string ParentPidVariable = "IPCCHANNEL_SUPERVISOR_PARENT_PID";
 
+    /// <summary>The host setting that turns off the reload of configuration files on change
+    /// (<see cref="IpcWorkerOptions.ReloadConfigurationOnChange"/>).</summary>
+    internal const string ReloadConfigOnChangeVariable = "DOTNET_hostBuilder__reloadConfigOnChange";
+
     /// <summary>Whether this process was launched as a worker.</summary>
     public static bool IsWorker => !string.IsNullOrEmpty(System.Environment.GetEnvironmentVariable(WorkerVariable))
         && !string.IsNullOrEmpty(System.Environment.GetEnvironmentVariable(BootstrapVariable));

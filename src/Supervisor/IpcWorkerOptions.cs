@@ -67,6 +67,17 @@ public sealed class IpcWorkerOptions
     /// </summary>
     public bool WarmStandby { get; set; }
 
+    /// <summary>
+    /// Whether the worker's host reloads its configuration files when they change. Default false: the worker is
+    /// launched with <c>DOTNET_hostBuilder__reloadConfigOnChange=false</c>, so a default host
+    /// (<c>Host.CreateApplicationBuilder</c>, <c>Host.CreateDefaultBuilder</c>) sets up no file watcher for
+    /// <c>appsettings*.json</c>: a watcher costs start time (an inotify thread and a watch on every directory under the
+    /// content root) in every worker start, and a restart picks up changed files anyway. Set true to keep the host's
+    /// default (reload on change); a value of that variable in <see cref="Environment"/> or in this process's
+    /// environment is left alone.
+    /// </summary>
+    public bool ReloadConfigurationOnChange { get; set; }
+
     /// <summary>Whether the worker's ILogger records are forwarded to the parent's ILogger (in the child, the app's
     /// other logging providers are then removed so nothing is written twice). Default true.</summary>
     public bool ForwardLogs { get; set; } = true;

@@ -105,6 +105,25 @@ public class SerializationTests
     }
 
     [Fact]
+    public void Create_UsesTheGivenMessagePackOptions_WithTheDefaultMaximum()
+    {
+        MessagePackSerializerOptions messagePack = new MessagePackSerializerOptions(BuiltinResolver.Instance).WithSecurity(MessagePackSecurity.UntrustedData);
+        IpcSerializerOptions options = IpcSerializerOptions.Create(messagePack);
+        Assert.Same(messagePack, options.MessagePackOptions);
+        Assert.Equal(int.MaxValue, options.MaxMessageSize);
+        Assert.NotSame(IpcSerializerOptions.Default, options);
+        Assert.Throws<ArgumentNullException>(() => IpcSerializerOptions.Create(null!));
+
+        (IpcSender<string> tx, IpcReceiver<string> rx) = Ipc.Channel<string>(options);
+        using (tx)
+        using (rx)
+        {
+            tx.Send("built in");
+            Assert.Equal("built in", rx.RecvWithin());
+        }
+    }
+
+    [Fact]
     public void Recv_DeeplyNestedInput_IsRefusedByDefault_ButAcceptedWithTrustedOptions()
     {
         // 1 000 nested arrays: beyond UntrustedData's depth limit (500), harmless for TrustedData.

@@ -93,6 +93,20 @@ public class BasicTests
     }
 
     [Fact(Timeout = 120_000)]
+    public async Task Worker_IsLaunchedWithoutConfigReloadOnChange_UnlessAskedFor()
+    {
+        await using SupervisedHost host = SupervisedHost.Create(b =>
+        {
+            SupervisedHost.AddProbe(b, "lean");
+            SupervisedHost.AddProbe(b, "reload", o => o.ReloadConfigurationOnChange = true);
+        });
+        await host.StartAsync();
+
+        Assert.Contains("DOTNET_hostBuilder__reloadConfigOnChange=false", ProcessWatch.Environ(host.Client("lean").Status.Pid));
+        Assert.DoesNotContain("DOTNET_hostBuilder__reloadConfigOnChange", ProcessWatch.Environ(host.Client("reload").Status.Pid));
+    }
+
+    [Fact(Timeout = 120_000)]
     public async Task HealthCheck_ReportsEachWorker()
     {
         await using SupervisedHost host = SupervisedHost.Create(b => SupervisedHost.AddProbe(b, "probe"));

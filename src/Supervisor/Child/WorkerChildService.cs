@@ -21,6 +21,7 @@ internal sealed partial class WorkerChildService<TWorker, TIn, TOut> : IHostedSe
     private readonly IHostApplicationLifetime _lifetime;
     private readonly ParentWatchdog _watchdog;
     private readonly LogForwarder? _forwarder;
+    private readonly PendingWorkerConnection<TIn, TOut> _connection;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stopping = new();
     private readonly TaskCompletionSource _activated = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -32,9 +33,10 @@ internal sealed partial class WorkerChildService<TWorker, TIn, TOut> : IHostedSe
     private Task _work = Task.CompletedTask;
     private Task _control = Task.CompletedTask;
 
-    public WorkerChildService(IServiceProvider services, WorkerLaunchInfo info, IHostApplicationLifetime lifetime, ParentWatchdog watchdog, ILoggerFactory loggers)
+    public WorkerChildService(IServiceProvider services, WorkerLaunchInfo info, IHostApplicationLifetime lifetime, ParentWatchdog watchdog, ILoggerFactory loggers, PendingWorkerConnection<TIn, TOut> connection)
     {
         _services = services;
+        _connection = connection;
         _info = info;
         _lifetime = lifetime;
         _watchdog = watchdog;
@@ -60,22 +62,17 @@ internal sealed partial class WorkerChildService<TWorker, TIn, TOut> : IHostedSe
             _activated.TrySetResult();
         }
 
-        // The sandbox's second stage (seccomp on every thread, verified) before anything of the parent is read.
-        SandboxStatus sandbox;
+        // Opened while the host was being built (see WorkerChildConnection), after the sandbox's second stage
+        // (seccomp on every thread, verified); usually ready by now.
+        WorkerChildConnection<TIn, TOut> connection;
         try
         {
-            sandbox = SandboxStages.ApplySecondStage();
+            connection = await _connection.Opening.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is SandboxException or InvalidOperationException)
         {
             await Console.Error.WriteLineAsync($"IpcChannel worker {_info.WorkerName}: the sandbox could not be applied, the worker does not start: {e.Message}").ConfigureAwait(false);
             throw;
-        }
-
-        IpcSender<ControlUp> up;
-        try
-        {
-            up = IpcSender<ControlUp>.Connect(_info.Bootstrap, ProtocolResolver.Options);
         }
         catch (IpcException e)
         {
@@ -83,13 +80,11 @@ internal sealed partial class WorkerChildService<TWorker, TIn, TOut> : IHostedSe
             throw;
         }
 
-        (IpcSender<DownEnvelope<TIn>> dataDownTx, IpcReceiver<DownEnvelope<TIn>> dataDownRx) = Ipc.Channel<DownEnvelope<TIn>>(ProtocolResolver.Options);
-        (IpcSender<UpEnvelope<TOut>> dataUpTx, IpcReceiver<UpEnvelope<TOut>> dataUpRx) = Ipc.Channel<UpEnvelope<TOut>>(ProtocolResolver.Options);
-        (IpcSender<ControlDown> controlDownTx, IpcReceiver<ControlDown> controlDownRx) = Ipc.Channel<ControlDown>(ProtocolResolver.Options);
+        IpcSender<ControlUp> up = connection.Up;
         _up = up;
-        _dataUp = dataUpTx;
-        _dataDown = dataDownRx;
-        _controlDown = controlDownRx;
+        _dataUp = connection.DataUp;
+        _dataDown = connection.DataDown;
+        _controlDown = connection.ControlDown;
 
         await up.SendAsync(
             new ControlUp
@@ -103,17 +98,17 @@ internal sealed partial class WorkerChildService<TWorker, TIn, TOut> : IHostedSe
                     Pid = Environment.ProcessId,
                     InType = typeof(TIn).FullName ?? typeof(TIn).Name,
                     OutType = typeof(TOut).FullName ?? typeof(TOut).Name,
-                    DataDown = dataDownTx.ToOpaque(),
-                    DataUp = dataUpRx.ToOpaque(),
-                    ControlDown = controlDownTx.ToOpaque(),
+                    DataDown = connection.DataDownSender.ToOpaque(),
+                    DataUp = connection.DataUpReceiver.ToOpaque(),
+                    ControlDown = connection.ControlDownSender.ToOpaque(),
                 },
             },
             cancellationToken).ConfigureAwait(false);
 
         _forwarder?.Attach(up);
-        if (sandbox.IsSandboxed)
+        if (connection.Sandbox.IsSandboxed)
         {
-            Log.Sandboxed(_logger, _info.WorkerName, sandbox.Layers, sandbox.LandlockAbi, sandbox.ThreadsVerified);
+            Log.Sandboxed(_logger, _info.WorkerName, connection.Sandbox.Layers, connection.Sandbox.LandlockAbi, connection.Sandbox.ThreadsVerified);
         }
 
         _control = Task.Run(ControlLoopAsync, CancellationToken.None);

@@ -25,6 +25,9 @@ internal sealed class WorkerChildServiceProviderFactory : IServiceProviderFactor
     /// <summary>The descriptor of the worker's hosted service, set by the matching <c>AddIpcWorker</c>.</summary>
     public ServiceDescriptor? WorkerService { get; set; }
 
+    /// <summary>The worker's <see cref="PendingWorkerConnection{TIn, TOut}"/>, opened by the first matching <c>AddIpcWorker</c>.</summary>
+    public object? PendingConnection { get; set; }
+
     /// <summary>Whether the worker's logs go to the parent.</summary>
     public bool ForwardLogs { get; set; } = true;
 

@@ -112,11 +112,23 @@ internal static class WorkerRegistrar
         configure?.Invoke(options);
         child.ForwardLogs = options.ForwardLogs;
         services.AddSingleton(child.Info);
+        if (child.PendingConnection is null)
+        {
+            // Connect to the parent while the app goes on building its host.
+            MethodInfo open = typeof(WorkerRegistrar).GetMethod(nameof(OpenChildConnection), BindingFlags.NonPublic | BindingFlags.Static)!
+                .MakeGenericMethod(input, output);
+            child.PendingConnection = open.Invoke(null, [child.Info])!;
+            services.AddSingleton(child.PendingConnection.GetType(), child.PendingConnection);
+        }
+
         Type service = typeof(WorkerChildService<,,>).MakeGenericType(workerType, input, output);
         var descriptor = ServiceDescriptor.Singleton(typeof(IHostedService), service);
         services.Add(descriptor);
         child.WorkerService = descriptor;
     }
+
+    private static PendingWorkerConnection<TIn, TOut> OpenChildConnection<TIn, TOut>(WorkerLaunchInfo info) =>
+        new(WorkerChildConnection<TIn, TOut>.OpenAsync(info));
 
     private static (Type In, Type Out) GetMessageTypes(Type workerType)
     {

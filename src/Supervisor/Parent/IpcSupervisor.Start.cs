@@ -228,6 +228,12 @@ internal sealed partial class IpcSupervisor
         IEnumerable<string> arguments = options.Arguments ?? Environment.GetCommandLineArgs().Skip(1);
         IpcWorkerLaunchSpec spec = new IpcWorkerLaunchSpec(program, prefixArguments.Concat(arguments))
             .WithWorkingDirectory(options.WorkingDirectory);
+        if (!options.ReloadConfigurationOnChange && !options.Environment.ContainsKey(IpcWorkerEnvironment.ReloadConfigOnChangeVariable)
+            && Environment.GetEnvironmentVariable(IpcWorkerEnvironment.ReloadConfigOnChangeVariable) is null)
+        {
+            spec = spec.WithEnvironmentVariable(IpcWorkerEnvironment.ReloadConfigOnChangeVariable, "false");
+        }
+
         foreach (KeyValuePair<string, string> variable in options.Environment)
         {
             spec = spec.WithEnvironmentVariable(variable.Key, variable.Value);

@@ -1,0 +1,47 @@
+using System;
+using System.Collections.Generic;
+using IpcChannel.Supervisor.Protocol;
+using IpcChannel.Supervisor.TestHost;
+using MessagePack;
+using MessagePack.Resolvers;
+using Xunit;
+
+namespace IpcChannel.Supervisor.Tests;
+
+/// <summary>The protocol resolver defers MessagePack's standard resolvers, but gives users' types the same formatters.</summary>
+public class ProtocolResolverTests
+{
+    [Fact]
+    public void UserTypes_GetTheFormattersOfTheDefaultContractlessResolver()
+    {
+        AssertSameAsContractless<string>();
+        AssertSameAsContractless<int>();
+        AssertSameAsContractless<long[]>();
+        AssertSameAsContractless<List<string>>();
+        AssertSameAsContractless<Dictionary<string, int>>();
+        AssertSameAsContractless<DateTime>();
+        AssertSameAsContractless<Guid>();
+        AssertSameAsContractless<ProbeCommand>();
+    }
+
+    [Fact]
+    public void Options_KeepUntrustedDataSecurity_AndRoundTripAUserRecord()
+    {
+        MessagePackSerializerOptions options = ProtocolResolver.Options.MessagePackOptions;
+        Assert.Same(MessagePackSecurity.UntrustedData, options.Security);
+        Assert.Equal(int.MaxValue, ProtocolResolver.Options.MaxMessageSize);
+
+        var command = new ProbeCommand("echo", "hi", 3);
+        byte[] bytes = MessagePackSerializer.Serialize(command, options);
+        Assert.Equal(command, MessagePackSerializer.Deserialize<ProbeCommand>(bytes, options));
+        Assert.Equal(MessagePackSerializer.Serialize(command, ContractlessStandardResolver.Options), bytes);
+    }
+
+    private static void AssertSameAsContractless<T>()
+    {
+        object? ours = ProtocolResolver.Instance.GetFormatter<T>();
+        object? theirs = ContractlessStandardResolver.Instance.GetFormatter<T>();
+        Assert.NotNull(ours);
+        Assert.Equal(theirs!.GetType(), ours!.GetType());
+    }
+}
