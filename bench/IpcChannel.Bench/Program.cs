@@ -18,7 +18,8 @@ namespace IpcChannel.Bench;
 /// dotnet run -c Release --project bench/IpcChannel.Bench -- --smoke   # every scenario, a few iterations, checks only
 /// </code>
 /// Options: --out DIR (where benchmarks.md/json/png go), --no-cross (skip the cross-CPU pass),
-/// --max-load X and --wait-minutes M (wait until the 1-minute load average is below X first).
+/// --max-load X and --wait-minutes M (wait until the 1-minute load average is below X first),
+/// --render [FILE] (rewrite benchmarks.md and .png from a recorded benchmarks.json, e.g. after the profile notes changed).
 /// </summary>
 public static class Program
 {
@@ -72,6 +73,11 @@ public static class Program
 
     private static int Orchestrate(Dictionary<string, string> args, string[] argv)
     {
+        if (args.TryGetValue("render", out string? recorded))
+        {
+            return Render(string.IsNullOrEmpty(recorded) ? Path.Combine(RepoRoot(), "docs", "benchmarks.json") : Path.GetFullPath(recorded));
+        }
+
         string mode = args.ContainsKey("smoke") ? "smoke" : args.ContainsKey("full") ? "full" : "quick";
         Plan plan = PlanFor(mode);
         string outDir = args.GetValueOrDefault("out") is { Length: > 0 } o
@@ -166,6 +172,22 @@ public static class Program
             return problems.Count == 0 ? 0 : 1;
         }
 
+        Console.Out.WriteLine(report.GoalsText());
+        return 0;
+    }
+
+    /// <summary>
+    /// Writes benchmarks.md and .png again, beside <paramref name="json"/>, from the results it recorded (after
+    /// docs/benchmarks-profile.md changed): nothing is measured, the run's date, commit and load stay.
+    /// </summary>
+    private static int Render(string json)
+    {
+        using JsonDocument document = JsonDocument.Parse(File.ReadAllText(json));
+        Meta meta = document.RootElement.GetProperty("meta").Deserialize<Meta>(JsonOptions) ?? throw new InvalidDataException($"{json} has no meta");
+        List<Result> results = document.RootElement.GetProperty("results").Deserialize<List<Result>>(JsonOptions) ?? throw new InvalidDataException($"{json} has no results");
+        var report = new Report(meta, results, PlanFor(meta.Mode));
+        report.Write(Path.GetDirectoryName(json)!);
+        Console.Error.WriteLine($"ipcbench: rendered {Path.GetDirectoryName(json)}/benchmarks.md from {json} (run of {meta.DateUtc}, commit {meta.GitCommit})");
         Console.Out.WriteLine(report.GoalsText());
         return 0;
     }

@@ -371,7 +371,7 @@ internal sealed class Report(Meta meta, List<Result> results, Plan plan)
         md.AppendLine("dotnet run -c Release --project bench/IpcChannel.Benchmarks -- --filter '*'   # in-process BenchmarkDotNet figures");
         md.AppendLine("```");
         md.AppendLine();
-        md.AppendLine("Options: `--out DIR`, `--no-cross`, `--max-load 0.5 --wait-minutes 30` (wait for a quiet machine first).");
+        md.AppendLine("Options: `--out DIR`, `--no-cross`, `--max-load 0.5 --wait-minutes 30` (wait for a quiet machine first), `--render` (rewrite this page from benchmarks.json after the profile notes changed; nothing is measured).");
         return md.ToString();
     }
 
