@@ -24,6 +24,8 @@ internal static class LogEvents
     public const int SandboxOff = 7019;
     public const int SandboxNotLinux = 7020;
     public const int SandboxCleanupFailed = 7021;
+    public const int SandboxSwept = 7022;
+    public const int SandboxSweepFailed = 7023;
 
     public const int ChildCompleted = 7100;
     public const int ChildCrashed = 7101;

@@ -251,4 +251,51 @@ public class SandboxTests
         o.Sandbox.Layers |= SandboxLayers.MemoryCgroup;
         o.Sandbox.MemoryCgroupParent = "/sys/fs/cgroup/ipcchannel-tests-not-delegated";
     }
+
+    [Fact(Timeout = 120_000)]
+    public async Task StaleWorkerDirectories_OfSupervisorsThatDied_AreRemoved_ALiveOnesAreKept()
+    {
+        string root = Path.Combine(Directory.CreateTempSubdirectory("ipc-sandbox-root-").FullName, "workers");
+        Directory.CreateDirectory(root); // 0755 under the usual umask: only this user writes it, as the sandbox requires
+        try
+        {
+            // A supervisor killed with SIGKILL: its lock file is there, nobody holds it.
+            string deadLocked = Path.Combine(root, "12345-0A0B0C-decoder-3");
+            Directory.CreateDirectory(Path.Combine(deadLocked, "sub"));
+            File.WriteAllText(Path.Combine(deadLocked, "sub", "file"), "x");
+            File.WriteAllText(Path.Combine(root, "12345-0A0B0C.lock"), "");
+
+            // One from before lock files, whose process is gone (beyond any pid_max).
+            string deadOld = Path.Combine(root, "99999999-ABCDEF-decoder-1");
+            Directory.CreateDirectory(deadOld);
+
+            // A running supervisor (this test holds its lock), and something that is not a worker directory.
+            string live = Path.Combine(root, $"{Environment.ProcessId}-FEDCBA-decoder-1");
+            Directory.CreateDirectory(live);
+            string unrelated = Path.Combine(root, "not-a-worker");
+            Directory.CreateDirectory(unrelated);
+            using var held = new FileStream(Path.Combine(root, $"{Environment.ProcessId}-FEDCBA.lock"), FileMode.Create, FileAccess.ReadWrite, FileShare.None);
+
+            await using (SupervisedHost host = Create(sandboxed: true, o => o.Sandbox.WorkerDirectoryRoot = root))
+            {
+                await host.StartAsync();
+                SandboxReport report = await Client(host).RequestAsync(new SandboxProbe("status"));
+                Assert.True(report.PoolAllowed, report.PoolDetail); // the worker runs sandboxed in the swept root
+
+                Assert.False(Directory.Exists(deadLocked), "a dead supervisor's directory (lock not held) is removed");
+                Assert.False(File.Exists(Path.Combine(root, "12345-0A0B0C.lock")), "and its lock file");
+                Assert.False(Directory.Exists(deadOld), "a directory of a process that is gone is removed");
+                Assert.True(Directory.Exists(live), "a live supervisor's directory is kept");
+                Assert.True(Directory.Exists(unrelated), "a directory that is not a worker's is kept");
+                Assert.Single(Directory.GetFiles(root, "*.lock"), f => !f.EndsWith("-FEDCBA.lock", StringComparison.Ordinal));
+                Assert.Contains(host.Logs.Entries, e => e.EventId == 7022);
+            }
+
+            Assert.Equal([Path.Combine(root, $"{Environment.ProcessId}-FEDCBA.lock")], Directory.GetFiles(root, "*.lock"));
+        }
+        finally
+        {
+            Directory.Delete(Path.GetDirectoryName(root)!, recursive: true);
+        }
+    }
 }

@@ -121,10 +121,12 @@ internal sealed partial class IpcSupervisor : IHostedService, IDisposable
         }
 
         _bootstrap?.Dispose();
+        _sandbox.Dispose();
     }
 
     public void Dispose()
     {
+        _sandbox.Dispose();
         _bootstrap?.Dispose();
         _metrics.Dispose();
         _stopping.Dispose();

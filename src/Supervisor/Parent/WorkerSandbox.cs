@@ -17,7 +17,7 @@ namespace IpcChannel.Supervisor.Parent;
 /// <see cref="SandboxLauncher.Plan(SandboxOptions, SandboxLaunchSpec, string, SandboxMachine, IReadOnlyDictionary{string, string})"/>
 /// at every start and restart.
 /// </summary>
-internal sealed partial class WorkerSandbox
+internal sealed partial class WorkerSandbox : IDisposable
 {
     private readonly Dictionary<(SandboxNamespaces, int?, int?, string?), SandboxMachine> _machines = new();
     private readonly Lock _lock = new();
@@ -26,7 +26,25 @@ internal sealed partial class WorkerSandbox
     /// <summary>Distinguishes this supervisor's worker directories from those of other supervisors (other hosts, other processes).</summary>
     private readonly string _instance = string.Create(CultureInfo.InvariantCulture, $"{Environment.ProcessId}-{Convert.ToHexString(RandomNumberGenerator.GetBytes(3))}");
 
+    /// <summary>Per worker-directory root: this supervisor's lock file, held open (flock) while it runs.</summary>
+    private readonly Dictionary<string, FileStream> _rootLocks = new(StringComparer.Ordinal);
+
     public WorkerSandbox(ILogger logger) => _logger = logger;
+
+    /// <summary>Releases this supervisor's claim on its worker-directory roots (the lock files).</summary>
+    public void Dispose()
+    {
+        lock (_lock)
+        {
+            foreach ((string root, FileStream held) in _rootLocks)
+            {
+                held.Dispose();
+                TryDelete(() => File.Delete(LockPath(root, _instance)));
+            }
+
+            _rootLocks.Clear();
+        }
+    }
 
     /// <summary>Whether <paramref name="options"/> asks for a sandbox this OS can give.</summary>
     private static bool Applies(SandboxOptions options) => options.Enabled && OperatingSystem.IsLinux();
@@ -99,6 +117,10 @@ internal sealed partial class WorkerSandbox
         var sandboxSpec = new SandboxLaunchSpec(spec.Program, spec.Arguments, supervisorVariables, spec.WorkingDirectory, spec.Prefix);
         SandboxedLaunch plan = SandboxLauncher.Plan(options, sandboxSpec, WorkerId(workerName, incarnation), Machine(options), inherited);
         plan.LogWarnings(_logger, workerName);
+        if (plan.WorkerDirectory is not null)
+        {
+            ClaimRoot(Path.GetDirectoryName(plan.WorkerDirectory)!);
+        }
 
         var environment = new Dictionary<string, string?>(StringComparer.Ordinal);
         foreach ((string name, string value) in plan.Launch.Environment)
@@ -154,6 +176,132 @@ internal sealed partial class WorkerSandbox
         }
     }
 
+    /// <summary>
+    /// The first time this supervisor uses <paramref name="root"/>: takes an exclusive lock file there for as long as
+    /// it runs, then removes what supervisors that died without cleaning up (SIGKILL) left behind — the directories
+    /// of every instance whose lock file nobody holds any more, and, for directories from before lock files, of an
+    /// instance whose process is gone. A live supervisor's lock cannot be taken, in any PID namespace sharing the
+    /// directory, so its workers' directories are never touched.
+    /// </summary>
+    private void ClaimRoot(string root)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return;
+        }
+
+        lock (_lock)
+        {
+            if (_rootLocks.ContainsKey(root))
+            {
+                return;
+            }
+
+            try
+            {
+                // The same mode SandboxedLaunch.Prepare gives it (it then checks that the root is ours).
+                Directory.CreateDirectory(root, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
+                    | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute);
+                _rootLocks[root] = new FileStream(LockPath(root, _instance), FileMode.Create, FileAccess.ReadWrite, FileShare.None);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // Prepare reports an unusable root; without the lock this supervisor only skips the sweep.
+                Log.SweepFailed(_logger, root, e);
+                return;
+            }
+
+            SweepStale(root);
+        }
+    }
+
+    private void SweepStale(string root)
+    {
+        var stale = new HashSet<string>(StringComparer.Ordinal);
+        var live = new HashSet<string>(StringComparer.Ordinal) { _instance };
+        foreach (string lockFile in Directory.EnumerateFiles(root, "*.lock"))
+        {
+            string instance = Path.GetFileNameWithoutExtension(lockFile);
+            if (instance == _instance)
+            {
+                continue;
+            }
+
+            try
+            {
+                using (new FileStream(lockFile, FileMode.Open, FileAccess.ReadWrite, FileShare.None))
+                {
+                    stale.Add(instance);
+                }
+            }
+            catch (IOException)
+            {
+                live.Add(instance); // held: that supervisor runs
+            }
+            catch (UnauthorizedAccessException)
+            {
+                live.Add(instance);
+            }
+        }
+
+        int removed = 0;
+        foreach (string directory in Directory.EnumerateDirectories(root))
+        {
+            string name = Path.GetFileName(directory);
+            string? instance = InstanceOf(name);
+            if (instance is null || live.Contains(instance))
+            {
+                continue;
+            }
+
+            bool gone = stale.Contains(instance)
+                || (!File.Exists(LockPath(root, instance)) && !Directory.Exists($"/proc/{instance[..instance.IndexOf('-', StringComparison.Ordinal)]}"));
+            if (gone && TryDelete(() => Directory.Delete(directory, recursive: true)))
+            {
+                removed++;
+            }
+        }
+
+        foreach (string instance in stale)
+        {
+            TryDelete(() => File.Delete(LockPath(root, instance)));
+        }
+
+        if (removed > 0)
+        {
+            Log.SweptStale(_logger, removed, root);
+        }
+    }
+
+    /// <summary>"{pid}-{6 hex}" of a worker directory named "{pid}-{6 hex}-{worker}-{incarnation}", or null.</summary>
+    private static string? InstanceOf(string directoryName)
+    {
+        int first = directoryName.IndexOf('-', StringComparison.Ordinal);
+        if (first <= 0 || !directoryName.AsSpan(0, first).ToString().All(char.IsAsciiDigit)
+            || directoryName.Length < first + 8 || directoryName[first + 7] != '-'
+            || !directoryName.AsSpan(first + 1, 6).ToString().All(char.IsAsciiHexDigitUpper))
+        {
+            return null;
+        }
+
+        return directoryName[..(first + 7)];
+    }
+
+    private static string LockPath(string root, string instance) => Path.Combine(root, instance + ".lock");
+
+    private static bool TryDelete(Action delete)
+    {
+        try
+        {
+            delete();
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>A directory name unique to this supervisor, worker and incarnation (a standby is an incarnation too).</summary>
     private string WorkerId(string workerName, int incarnation)
     {
@@ -168,6 +316,12 @@ internal sealed partial class WorkerSandbox
 
         [LoggerMessage(EventId = LogEvents.SandboxNotLinux, Level = LogLevel.Warning, Message = "Worker {WorkerName} starts without the sandbox: it is Linux-only (set IpcWorkerOptions.Sandbox.Enabled to false to silence this).")]
         public static partial void NotLinux(ILogger logger, string workerName);
+
+        [LoggerMessage(EventId = LogEvents.SandboxSwept, Level = LogLevel.Information, Message = "Removed {Count} worker directories left in {Root} by supervisors that ended without cleaning up.")]
+        public static partial void SweptStale(ILogger logger, int count, string root);
+
+        [LoggerMessage(EventId = LogEvents.SandboxSweepFailed, Level = LogLevel.Debug, Message = "Could not lock the sandbox root {Root}; stale worker directories there are left alone.")]
+        public static partial void SweepFailed(ILogger logger, string root, Exception exception);
 
         [LoggerMessage(EventId = LogEvents.SandboxCleanupFailed, Level = LogLevel.Warning, Message = "Worker {WorkerName}: its sandbox directory {Directory} could not be removed.")]
         public static partial void CleanupFailed(ILogger logger, string workerName, string? directory, Exception exception);
