@@ -99,6 +99,7 @@ public static class SandboxLauncher
             Environment = environment.Keys.Order(StringComparer.Ordinal).ToArray(),
             SeccompDenyAction = options.SeccompDenyAction,
             AllowInternetSockets = options.AllowInternetSockets,
+            AllowProcessCreation = options.AllowProcessCreation,
             Namespaces = (layers & SandboxLayers.Namespaces) != 0 ? options.Namespaces : SandboxNamespaces.None,
             CgroupDirectory = cgroup,
         };

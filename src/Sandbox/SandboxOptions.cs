@@ -130,6 +130,14 @@ public sealed class SandboxOptions
     /// </summary>
     public bool AllowInternetSockets { get; set; }
 
+    /// <summary>
+    /// Whether seccomp lets the worker create processes: <c>fork</c>, <c>vfork</c> and <c>clone</c> without
+    /// <c>CLONE_THREAD</c> (threads are always allowed). Default <see langword="false"/>: a worker cannot exec
+    /// anyway, and <see cref="MaxProcesses"/> does not stop a fork bomb of a worker that is real root (a root
+    /// supervisor without <see cref="RunAsUserId"/>), so the filter does.
+    /// </summary>
+    public bool AllowProcessCreation { get; set; }
+
     /// <summary>The namespaces besides the user namespace. Default <see cref="SandboxNamespaces.All"/>.</summary>
     public SandboxNamespaces Namespaces { get; set; } = SandboxNamespaces.All;
 

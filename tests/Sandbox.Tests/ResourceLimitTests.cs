@@ -9,7 +9,10 @@ using Xunit.Abstractions;
 
 namespace IpcChannel.Sandbox.Tests;
 
-/// <summary>Layer 2: a fork bomb stops at RLIMIT_NPROC, an allocation past the GC heap cap ends the worker.</summary>
+/// <summary>
+/// Layer 2: a fork bomb stops at RLIMIT_NPROC (as an unprivileged user) or at the seccomp filter (as root), an
+/// allocation past the GC heap cap ends the worker.
+/// </summary>
 public sealed class ResourceLimitTests(ITestOutputHelper output)
 {
     private const int Nobody = 65534;
@@ -17,7 +20,8 @@ public sealed class ResourceLimitTests(ITestOutputHelper output)
 
     /// <summary>
     /// Real root ignores RLIMIT_NPROC (and so does "root" in a user namespace mapped to real root), so the worker runs
-    /// as nobody (setpriv before unshare): inside its user namespace it is root, on the host it is not.
+    /// as nobody (setpriv before unshare): inside its user namespace it is root, on the host it is not. Seccomp's
+    /// process-creation denial is loosened here, so that the limit itself is what stops the bomb.
     /// </summary>
     [Fact(Timeout = 120_000)]
     public async Task ForkBomb_SandboxedAsUnprivilegedUser_StopsAtTheProcessLimit()
@@ -27,6 +31,7 @@ public sealed class ResourceLimitTests(ITestOutputHelper output)
             o.RunAsUserId = Nobody;
             o.RunAsGroupId = Nobody;
             o.MaxProcesses = 64;
+            o.AllowProcessCreation = true;
         });
         SandboxMachine machine = SandboxMachine.Detect(options);
         Assert.True(machine.NamespacesWork, machine.NamespacesProblem);
@@ -37,6 +42,41 @@ public sealed class ResourceLimitTests(ITestOutputHelper output)
         (int forks, int errno) = ParseForks(run);
         Assert.True(forks < 64, run.ToString());
         Assert.Equal(11, errno); // EAGAIN
+    }
+
+    /// <summary>
+    /// As root (the worker is mapped to real root, which RLIMIT_NPROC ignores) the default sandbox stops the bomb at
+    /// its first fork: clone without CLONE_THREAD is denied by seccomp with EPERM.
+    /// </summary>
+    [Fact(Timeout = 120_000)]
+    public async Task ForkBomb_SandboxedAsRoot_FirstForkDeniedBySeccomp()
+    {
+        Assert.True(Environment.IsPrivilegedProcess, "this test proves the root case; run it as root");
+        SandboxOptions options = SandboxedWorker.Strict();
+        Assert.Null(options.RunAsUserId);
+        Assert.False(options.AllowProcessCreation);
+
+        WorkerRun run = await SandboxedWorker.RunAsync(options, "forkbomb", [ForkAttempts.ToString(CultureInfo.InvariantCulture)]);
+        output.WriteLine(run.ToString());
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Equal((0, 1), ParseForks(run)); // EPERM
+    }
+
+    /// <summary>
+    /// The twin: as root with process creation allowed, RLIMIT_NPROC (256 by default) does not hold, and every one of
+    /// the 300 forks succeeds. This is why the filter denies it.
+    /// </summary>
+    [Fact(Timeout = 120_000)]
+    public async Task ForkBomb_SandboxedAsRoot_AllowProcessCreation_ForksPastTheProcessLimit()
+    {
+        Assert.True(Environment.IsPrivilegedProcess, "this test proves the root case; run it as root");
+        SandboxOptions options = SandboxedWorker.Strict(o => o.AllowProcessCreation = true);
+        Assert.True(ForkAttempts > options.MaxProcesses);
+
+        WorkerRun run = await SandboxedWorker.RunAsync(options, "forkbomb", [ForkAttempts.ToString(CultureInfo.InvariantCulture)]);
+        output.WriteLine(run.ToString());
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Equal((ForkAttempts, 0), ParseForks(run));
     }
 
     [Fact(Timeout = 120_000)]

@@ -25,6 +25,13 @@ public sealed partial class SeccompFilterTests
     private const ulong CLONE_NEWUSER = 0x10000000;
     private const ulong CLONE_NEWNET = 0x40000000;
     private const ulong CLONE_NEWNS = 0x00020000;
+    private const ulong CLONE_VM = 0x00000100;
+    private const ulong CLONE_SIGHAND = 0x00000800;
+    private const ulong CLONE_VFORK = 0x00004000;
+    private const ulong CLONE_THREAD = 0x00010000;
+
+    /// <summary>glibc's fork (_Fork): CLONE_CHILD_SETTID|CLONE_CHILD_CLEARTID|SIGCHLD.</summary>
+    private const ulong GlibcForkCloneFlags = 0x01200000 | SIGCHLD;
 
     /// <summary>glibc's pthread_create clone flags (CLONE_VM|FS|FILES|SIGHAND|THREAD|SYSVSEM|SETTLS|PARENT_SETTID|CHILD_CLEARTID).</summary>
     private const ulong PthreadCloneFlags = 0x3d0f00;
@@ -43,7 +50,7 @@ public sealed partial class SeccompFilterTests
     public void EveryAlwaysDeniedCall_ReturnsEperm(string name)
     {
         SeccompArchitecture arch = Arch(name);
-        var program = SeccompFilter.Build(arch, SeccompDenyAction.Errno, allowInternetSockets: false);
+        var program = SeccompFilter.Build(arch, SeccompDenyAction.Errno, allowInternetSockets: false, allowProcessCreation: false);
         string[] required = ["ptrace", "process_vm_readv", "process_vm_writev", "execve", "execveat", "mount", "umount2", "kexec_load", "kexec_file_load", "bpf", "perf_event_open", "keyctl", "setns", "unshare"];
         Assert.Empty(required.Except(arch.Denied.Select(d => d.Name)));
         foreach ((string call, int number) in arch.Denied)
@@ -57,7 +64,7 @@ public sealed partial class SeccompFilterTests
     public void RuntimeCalls_AreAllowed(string name)
     {
         SeccompArchitecture arch = Arch(name);
-        var program = SeccompFilter.Build(arch, SeccompDenyAction.Errno, allowInternetSockets: false);
+        var program = SeccompFilter.Build(arch, SeccompDenyAction.Errno, allowInternetSockets: false, allowProcessCreation: false);
         foreach (int number in s_runtimeCalls[name])
         {
             Assert.Equal(SECCOMP_RET_ALLOW, BpfInterpreter.Run(program, arch.AuditArch, number));
@@ -69,7 +76,7 @@ public sealed partial class SeccompFilterTests
     public void Sockets_OnlyAfUnixIsAllowed(string name)
     {
         SeccompArchitecture arch = Arch(name);
-        var program = SeccompFilter.Build(arch, SeccompDenyAction.Errno, allowInternetSockets: false);
+        var program = SeccompFilter.Build(arch, SeccompDenyAction.Errno, allowInternetSockets: false, allowProcessCreation: false);
         Assert.Equal(SECCOMP_RET_ALLOW, BpfInterpreter.Run(program, arch.AuditArch, arch.Socket, AF_UNIX, 5));
         Assert.Equal(SECCOMP_RET_ALLOW, BpfInterpreter.Run(program, arch.AuditArch, arch.SocketPair, AF_UNIX, 5));
         Assert.Equal(Eperm, BpfInterpreter.Run(program, arch.AuditArch, arch.Socket, AF_INET, 1));
@@ -79,22 +86,74 @@ public sealed partial class SeccompFilterTests
         // The high half of the int argument is ignored by the kernel, and by the filter.
         Assert.Equal(SECCOMP_RET_ALLOW, BpfInterpreter.Run(program, arch.AuditArch, arch.Socket, 0xFFFFFFFF_00000000 | AF_UNIX, 5));
 
-        var loose = SeccompFilter.Build(arch, SeccompDenyAction.Errno, allowInternetSockets: true);
+        var loose = SeccompFilter.Build(arch, SeccompDenyAction.Errno, allowInternetSockets: true, allowProcessCreation: false);
         Assert.Equal(SECCOMP_RET_ALLOW, BpfInterpreter.Run(loose, arch.AuditArch, arch.Socket, AF_INET, 1));
     }
 
     [Theory]
     [MemberData(nameof(Architectures))]
-    public void Clone_ThreadsAndForkAllowed_NamespacesDenied_Clone3Enosys(string name)
+    public void Clone_ThreadsAllowed_ProcessesAndNamespacesDenied_Clone3Enosys(string name)
     {
         SeccompArchitecture arch = Arch(name);
-        var program = SeccompFilter.Build(arch, SeccompDenyAction.Errno, allowInternetSockets: false);
+        var program = SeccompFilter.Build(arch, SeccompDenyAction.Errno, allowInternetSockets: false, allowProcessCreation: false);
         Assert.Equal(SECCOMP_RET_ALLOW, BpfInterpreter.Run(program, arch.AuditArch, arch.Clone, PthreadCloneFlags));
-        Assert.Equal(SECCOMP_RET_ALLOW, BpfInterpreter.Run(program, arch.AuditArch, arch.Clone, SIGCHLD));
+        Assert.Equal(SECCOMP_RET_ALLOW, BpfInterpreter.Run(program, arch.AuditArch, arch.Clone, CLONE_THREAD | CLONE_SIGHAND | CLONE_VM));
+
+        // A new process: fork (SIGCHLD), glibc's fork/_Fork, vfork/posix_spawn as clone.
+        Assert.Equal(Eperm, BpfInterpreter.Run(program, arch.AuditArch, arch.Clone, SIGCHLD));
+        Assert.Equal(Eperm, BpfInterpreter.Run(program, arch.AuditArch, arch.Clone, GlibcForkCloneFlags));
+        Assert.Equal(Eperm, BpfInterpreter.Run(program, arch.AuditArch, arch.Clone, CLONE_VM | CLONE_VFORK | SIGCHLD));
+
+        // CLONE_THREAD does not excuse a namespace flag.
+        Assert.Equal(Eperm, BpfInterpreter.Run(program, arch.AuditArch, arch.Clone, PthreadCloneFlags | CLONE_NEWUSER));
         Assert.Equal(Eperm, BpfInterpreter.Run(program, arch.AuditArch, arch.Clone, CLONE_NEWUSER | SIGCHLD));
         Assert.Equal(Eperm, BpfInterpreter.Run(program, arch.AuditArch, arch.Clone, CLONE_NEWNET | SIGCHLD));
         Assert.Equal(Eperm, BpfInterpreter.Run(program, arch.AuditArch, arch.Clone, CLONE_NEWNS | SIGCHLD));
+
+        // Only the low 32 bits count: CLONE_THREAD in the high half is no thread.
+        Assert.Equal(Eperm, BpfInterpreter.Run(program, arch.AuditArch, arch.Clone, (CLONE_THREAD << 32) | SIGCHLD));
+        Assert.Equal(SECCOMP_RET_ALLOW, BpfInterpreter.Run(program, arch.AuditArch, arch.Clone, 0xFFFFFFFF_00000000 | PthreadCloneFlags));
+
         Assert.Equal(Enosys, BpfInterpreter.Run(program, arch.AuditArch, arch.Clone3));
+    }
+
+    [Fact]
+    public void ForkAndVfork_OnX86_64_AreDenied_Arm64HasNeither()
+    {
+        SeccompArchitecture arch = SeccompArchitecture.X86_64;
+        var program = SeccompFilter.Build(arch, SeccompDenyAction.Errno, allowInternetSockets: false, allowProcessCreation: false);
+        Assert.Equal([("fork", 57), ("vfork", 58)], arch.ProcessCreation);
+        Assert.Equal(Eperm, BpfInterpreter.Run(program, arch.AuditArch, Interop.SyscallNumbers.X64.fork));
+        Assert.Equal(Eperm, BpfInterpreter.Run(program, arch.AuditArch, Interop.SyscallNumbers.X64.vfork));
+        Assert.Empty(SeccompArchitecture.Aarch64.ProcessCreation);
+
+        var kill = SeccompFilter.Build(arch, SeccompDenyAction.KillProcess, allowInternetSockets: false, allowProcessCreation: false);
+        Assert.Equal(SECCOMP_RET_KILL_PROCESS, BpfInterpreter.Run(kill, arch.AuditArch, Interop.SyscallNumbers.X64.fork));
+        Assert.Equal(SECCOMP_RET_KILL_PROCESS, BpfInterpreter.Run(kill, arch.AuditArch, arch.Clone, SIGCHLD));
+    }
+
+    [Theory]
+    [MemberData(nameof(Architectures))]
+    public void AllowProcessCreation_ForkPasses_NamespacesStillDenied(string name)
+    {
+        SeccompArchitecture arch = Arch(name);
+        var program = SeccompFilter.Build(arch, SeccompDenyAction.Errno, allowInternetSockets: false, allowProcessCreation: true);
+        Assert.Equal(SECCOMP_RET_ALLOW, BpfInterpreter.Run(program, arch.AuditArch, arch.Clone, PthreadCloneFlags));
+        Assert.Equal(SECCOMP_RET_ALLOW, BpfInterpreter.Run(program, arch.AuditArch, arch.Clone, SIGCHLD));
+        Assert.Equal(SECCOMP_RET_ALLOW, BpfInterpreter.Run(program, arch.AuditArch, arch.Clone, GlibcForkCloneFlags));
+        Assert.Equal(SECCOMP_RET_ALLOW, BpfInterpreter.Run(program, arch.AuditArch, arch.Clone, CLONE_VM | CLONE_VFORK | SIGCHLD));
+        foreach ((_, int number) in arch.ProcessCreation)
+        {
+            Assert.Equal(SECCOMP_RET_ALLOW, BpfInterpreter.Run(program, arch.AuditArch, number));
+        }
+
+        Assert.Equal(Eperm, BpfInterpreter.Run(program, arch.AuditArch, arch.Clone, CLONE_NEWUSER | SIGCHLD));
+        Assert.Equal(Eperm, BpfInterpreter.Run(program, arch.AuditArch, arch.Clone, CLONE_NEWNS | SIGCHLD));
+        Assert.Equal(Enosys, BpfInterpreter.Run(program, arch.AuditArch, arch.Clone3));
+        foreach ((string call, int number) in arch.Denied)
+        {
+            Assert.True(BpfInterpreter.Run(program, arch.AuditArch, number) == Eperm, $"{name} {call} ({number})");
+        }
     }
 
     [Theory]
@@ -102,7 +161,7 @@ public sealed partial class SeccompFilterTests
     public void ForeignArchitecture_IsKilled(string name)
     {
         SeccompArchitecture arch = Arch(name);
-        var program = SeccompFilter.Build(arch, SeccompDenyAction.Errno, allowInternetSockets: false);
+        var program = SeccompFilter.Build(arch, SeccompDenyAction.Errno, allowInternetSockets: false, allowProcessCreation: false);
         uint[] foreign = [Interop.Audit.AUDIT_ARCH_I386, Interop.Audit.AUDIT_ARCH_ARM, Other(arch).AuditArch];
         foreach (uint other in foreign)
         {
@@ -115,7 +174,7 @@ public sealed partial class SeccompFilterTests
     public void X32Abi_OnX86_64_IsKilled()
     {
         SeccompArchitecture arch = SeccompArchitecture.X86_64;
-        var program = SeccompFilter.Build(arch, SeccompDenyAction.Errno, allowInternetSockets: false);
+        var program = SeccompFilter.Build(arch, SeccompDenyAction.Errno, allowInternetSockets: false, allowProcessCreation: false);
         const int X32Bit = 0x40000000;
         Assert.Equal(SECCOMP_RET_KILL_PROCESS, BpfInterpreter.Run(program, arch.AuditArch, X32Bit | 0)); // x32 read
         Assert.Equal(SECCOMP_RET_KILL_PROCESS, BpfInterpreter.Run(program, arch.AuditArch, X32Bit | 520)); // x32 execve
@@ -130,9 +189,10 @@ public sealed partial class SeccompFilterTests
     public void DenyAction_IsConfigurable(SeccompDenyAction action, uint expected)
     {
         SeccompArchitecture arch = SeccompArchitecture.X86_64;
-        var program = SeccompFilter.Build(arch, action, allowInternetSockets: false);
+        var program = SeccompFilter.Build(arch, action, allowInternetSockets: false, allowProcessCreation: false);
         Assert.Equal(expected, BpfInterpreter.Run(program, arch.AuditArch, Interop.SyscallNumbers.X64.ptrace));
         Assert.Equal(expected, BpfInterpreter.Run(program, arch.AuditArch, arch.Socket, AF_INET));
+        Assert.Equal(expected, BpfInterpreter.Run(program, arch.AuditArch, Interop.SyscallNumbers.X64.vfork));
         Assert.Equal(SECCOMP_RET_KILL_PROCESS, BpfInterpreter.Run(program, Interop.Audit.AUDIT_ARCH_I386, 0));
     }
 
@@ -156,7 +216,7 @@ public sealed partial class SeccompFilterTests
 
         SeccompArchitecture arch = Arch(name);
         var checkedCalls = new List<string>();
-        foreach ((string call, int number) in arch.Denied.Append(("socket", arch.Socket)).Append(("socketpair", arch.SocketPair))
+        foreach ((string call, int number) in arch.Denied.Concat(arch.ProcessCreation).Append(("socket", arch.Socket)).Append(("socketpair", arch.SocketPair))
             .Append(("clone", arch.Clone)).Append(("clone3", arch.Clone3)).Append(("seccomp", arch.SeccompSyscall)))
         {
             if (defined.TryGetValue(call, out int expected))

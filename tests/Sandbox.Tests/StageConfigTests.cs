@@ -25,6 +25,7 @@ public sealed class StageConfigTests
             Environment = ["PATH", "A_B"],
             SeccompDenyAction = SeccompDenyAction.KillProcess,
             AllowInternetSockets = true,
+            AllowProcessCreation = true,
             Namespaces = SandboxNamespaces.Network | SandboxNamespaces.Mount,
             CgroupDirectory = "/sys/fs/cgroup/x",
         };
@@ -42,17 +43,28 @@ public sealed class StageConfigTests
         Assert.Equal(config.Environment, decoded.Environment);
         Assert.Equal(config.SeccompDenyAction, decoded.SeccompDenyAction);
         Assert.True(decoded.AllowInternetSockets);
+        Assert.True(decoded.AllowProcessCreation);
+        Assert.False(StageConfig.Decode(new StageConfig { WorkerDirectory = "/w" }.Encode()).AllowProcessCreation);
         Assert.Equal(config.Namespaces, decoded.Namespaces);
         Assert.Equal(config.CgroupDirectory, decoded.CgroupDirectory);
     }
 
     [Theory]
     [InlineData("")]
-    [InlineData("v=2&layers=1")]
+    [InlineData("v=3&layers=1")]
     [InlineData("v=1&layers=x")]
     [InlineData("v=1&layers=1&missing=0")]
     [InlineData("garbage")]
     [InlineData("v=1&layers=%4")]
     public void Decode_Malformed_ThrowsSandboxException(string text) =>
         Assert.Throws<SandboxException>(() => StageConfig.Decode(text));
+
+    /// <summary>Version 1 had no process-creation switch (a worker of it would allow fork): it is refused.</summary>
+    [Fact]
+    public void Decode_Version1_IsRefused()
+    {
+        string current = new StageConfig { WorkerDirectory = "/w" }.Encode();
+        Assert.StartsWith("v=2&", current, System.StringComparison.Ordinal);
+        Assert.Throws<SandboxException>(() => StageConfig.Decode("v=1&" + current["v=2&".Length..]));
+    }
 }

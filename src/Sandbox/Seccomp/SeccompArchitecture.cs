@@ -20,7 +20,8 @@ internal sealed class SeccompArchitecture
         int clone,
         int clone3,
         int seccomp,
-        IReadOnlyList<(string Name, int Number)> denied)
+        IReadOnlyList<(string Name, int Number)> denied,
+        IReadOnlyList<(string Name, int Number)> processCreation)
     {
         Name = name;
         AuditArch = auditArch;
@@ -31,6 +32,7 @@ internal sealed class SeccompArchitecture
         Clone3 = clone3;
         SeccompSyscall = seccomp;
         Denied = denied;
+        ProcessCreation = processCreation;
     }
 
     /// <summary>x86_64 (64-bit ABI only: i386 and x32 calls are foreign).</summary>
@@ -91,6 +93,10 @@ internal sealed class SeccompArchitecture
             ("unshare", X64.unshare),
             ("name_to_handle_at", X64.name_to_handle_at),
             ("open_by_handle_at", X64.open_by_handle_at),
+        ],
+        [
+            ("fork", X64.fork),
+            ("vfork", X64.vfork),
         ]);
 
     /// <summary>arm64 (AArch64 only: AArch32 compat calls are foreign).</summary>
@@ -148,7 +154,8 @@ internal sealed class SeccompArchitecture
             ("unshare", Arm64.unshare),
             ("name_to_handle_at", Arm64.name_to_handle_at),
             ("open_by_handle_at", Arm64.open_by_handle_at),
-        ]);
+        ],
+        []); // arm64 has no fork or vfork: processes are made with clone only.
 
     /// <summary>The architecture of this process, or null when the filter has no table for it.</summary>
     public static SeccompArchitecture? Current => RuntimeInformation.ProcessArchitecture switch
@@ -173,7 +180,10 @@ internal sealed class SeccompArchitecture
     /// <summary><c>socketpair</c>: allowed for AF_UNIX only.</summary>
     public int SocketPair { get; }
 
-    /// <summary><c>clone</c>: allowed without namespace flags (threads and fork).</summary>
+    /// <summary>
+    /// <c>clone</c>: allowed for threads only (<c>CLONE_THREAD</c> set, no namespace flag); without
+    /// <c>CLONE_THREAD</c> (fork, vfork, posix_spawn) only when process creation is allowed.
+    /// </summary>
     public int Clone { get; }
 
     /// <summary><c>clone3</c>: answered with ENOSYS, because its flags sit in memory a filter cannot read; libc then falls back to <c>clone</c>.</summary>
@@ -184,4 +194,10 @@ internal sealed class SeccompArchitecture
 
     /// <summary>The system calls that are always denied.</summary>
     public IReadOnlyList<(string Name, int Number)> Denied { get; }
+
+    /// <summary>
+    /// The system calls besides <c>clone</c> that only create processes (x86_64: <c>fork</c>, <c>vfork</c>; arm64
+    /// has none), denied unless process creation is allowed.
+    /// </summary>
+    public IReadOnlyList<(string Name, int Number)> ProcessCreation { get; }
 }

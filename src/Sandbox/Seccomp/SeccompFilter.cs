@@ -14,16 +14,24 @@ namespace IpcChannel.Supervisor.Sandbox;
 ///   ld arch;  jeq A.AUDIT_ARCH ? next : foreign          (i386/x32/AArch32 entry points: killed)
 ///   ld nr;    [x86_64] jge __X32_SYSCALL_BIT ? foreign
 ///   jeq each always-denied nr ? deny
+///   [x86_64] jeq fork, vfork ? deny                      (unless process creation is allowed)
 ///   jeq socket, socketpair ? socket_check                (unless internet sockets are allowed)
 ///   jeq clone ? clone_check;  jeq clone3 ? enosys
 ///   ret ALLOW
 /// socket_check: ld args[0]; jeq AF_UNIX ? allow : deny
-/// clone_check:  ld args[0]; jset CLONE_NEW* ? deny : allow
+/// clone_check:  ld args[0]; jset CLONE_NEW* ? deny : next
+///               jset CLONE_THREAD ? allow : deny         (unless process creation is allowed: allow)
 /// enosys: ret ERRNO(ENOSYS);  allow: ret ALLOW;  deny: ret (configured);  foreign: ret KILL_PROCESS
 /// </code>
 /// Classic BPF jumps only forward, so every shared return sits after the code that jumps to it.
 /// Only the low 32 bits of an argument are read: <c>socket</c>'s domain and <c>clone</c>'s namespace flags are
 /// 32-bit values, and the kernel ignores the high half of an <c>int</c> argument.
+/// <para>
+/// Process creation is denied because <c>RLIMIT_NPROC</c> does not hold for real root (a root supervisor's workers
+/// are mapped to it): without this a fork bomb would not stop. A worker never needs a child process (execve is
+/// denied anyway); threads are <c>clone</c> with <c>CLONE_THREAD</c>, which the kernel only accepts together with
+/// <c>CLONE_SIGHAND</c> and <c>CLONE_VM</c>, so such a call can only add a thread to the same process.
+/// </para>
 /// </remarks>
 internal static class SeccompFilter
 {
@@ -36,6 +44,9 @@ internal static class SeccompFilter
     /// exit signal, and the time namespace can only be made through <c>unshare</c>/<c>clone3</c>, both refused.
     /// </summary>
     internal const uint CloneNamespaceFlags = 0x00020000 | 0x02000000 | 0x04000000 | 0x08000000 | 0x10000000 | 0x20000000 | 0x40000000;
+
+    /// <summary><c>CLONE_THREAD</c> (linux/sched.h): the new task joins the caller's thread group (a thread, not a process).</summary>
+    internal const uint CloneThread = 0x00010000;
 
     /// <summary>The seccomp return value for a denied call.</summary>
     /// <param name="action">The configured action.</param>
@@ -52,8 +63,12 @@ internal static class SeccompFilter
     /// <param name="arch">The architecture whose numbers to use.</param>
     /// <param name="denyAction">What a denied call does.</param>
     /// <param name="allowInternetSockets">Whether sockets of families other than AF_UNIX are allowed.</param>
+    /// <param name="allowProcessCreation">
+    /// Whether new processes may be created (<c>fork</c>, <c>vfork</c>, <c>clone</c> without <c>CLONE_THREAD</c>);
+    /// threads are always allowed.
+    /// </param>
     /// <returns>The program.</returns>
-    public static sock_filter[] Build(SeccompArchitecture arch, SeccompDenyAction denyAction, bool allowInternetSockets)
+    public static sock_filter[] Build(SeccompArchitecture arch, SeccompDenyAction denyAction, bool allowInternetSockets, bool allowProcessCreation)
     {
         const string Foreign = "foreign";
         const string Deny = "deny";
@@ -76,6 +91,14 @@ internal static class SeccompFilter
             bpf.JumpIfEqual((uint)number, Deny, null);
         }
 
+        if (!allowProcessCreation)
+        {
+            foreach ((_, int number) in arch.ProcessCreation)
+            {
+                bpf.JumpIfEqual((uint)number, Deny, null);
+            }
+        }
+
         if (!allowInternetSockets)
         {
             bpf.JumpIfEqual((uint)arch.Socket, SocketCheck, null);
@@ -95,7 +118,15 @@ internal static class SeccompFilter
 
         bpf.Label(CloneCheck);
         bpf.LoadWord(OffsetArgLow(0));
-        bpf.JumpIfAnySet(CloneNamespaceFlags, Deny, Allow);
+        if (allowProcessCreation)
+        {
+            bpf.JumpIfAnySet(CloneNamespaceFlags, Deny, Allow);
+        }
+        else
+        {
+            bpf.JumpIfAnySet(CloneNamespaceFlags, Deny, null);
+            bpf.JumpIfAnySet(CloneThread, Allow, Deny);
+        }
 
         bpf.Label(Enosys);
         bpf.Return(SECCOMP_RET_ERRNO | (Interop.Errno.ENOSYS & SECCOMP_RET_DATA));

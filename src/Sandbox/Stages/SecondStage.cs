@@ -41,7 +41,7 @@ internal static class SecondStage
             }
             else
             {
-                SeccompFilter.InstallOnAllThreads(arch, SeccompFilter.Build(arch, config.SeccompDenyAction, config.AllowInternetSockets));
+                SeccompFilter.InstallOnAllThreads(arch, SeccompFilter.Build(arch, config.SeccompDenyAction, config.AllowInternetSockets, config.AllowProcessCreation));
                 applied |= SandboxLayers.Seccomp;
             }
         }

@@ -12,8 +12,11 @@ namespace IpcChannel.Supervisor.Sandbox;
 /// </summary>
 internal sealed record StageConfig
 {
-    /// <summary>The format version; a worker refuses a config it does not know.</summary>
-    public const int CurrentVersion = 1;
+    /// <summary>
+    /// The format version; a worker refuses a config it does not know. 2 added <c>fork</c>
+    /// (<see cref="AllowProcessCreation"/>): a worker of version 1 would ignore it and allow fork, so it must refuse.
+    /// </summary>
+    public const int CurrentVersion = 2;
 
     /// <summary>The layers to apply (already reduced to what the machine has).</summary>
     public SandboxLayers Layers { get; init; }
@@ -60,6 +63,9 @@ internal sealed record StageConfig
     /// <summary>Whether seccomp allows non-AF_UNIX sockets.</summary>
     public bool AllowInternetSockets { get; init; }
 
+    /// <summary>Whether seccomp allows creating processes (fork, vfork, clone without CLONE_THREAD).</summary>
+    public bool AllowProcessCreation { get; init; }
+
     /// <summary>The namespaces the launcher prefix creates (so stage 1 may build the read-only mount view).</summary>
     public SandboxNamespaces Namespaces { get; init; }
 
@@ -87,6 +93,7 @@ internal sealed record StageConfig
         AddList(builder, "env", Environment);
         Add(builder, "deny", ((int)SeccompDenyAction).ToString(CultureInfo.InvariantCulture));
         Add(builder, "inet", AllowInternetSockets ? "1" : "0");
+        Add(builder, "fork", AllowProcessCreation ? "1" : "0");
         Add(builder, "ns", ((int)Namespaces).ToString(CultureInfo.InvariantCulture));
         if (CgroupDirectory is not null)
         {
@@ -136,6 +143,7 @@ internal sealed record StageConfig
             Environment = List(fields, "env"),
             SeccompDenyAction = (SeccompDenyAction)Int(fields, "deny"),
             AllowInternetSockets = Int(fields, "inet") != 0,
+            AllowProcessCreation = Int(fields, "fork") != 0,
             Namespaces = (SandboxNamespaces)Int(fields, "ns"),
             CgroupDirectory = fields.TryGetValue("cgroup", out string? cgroup) ? Unescape(cgroup) : null,
         };
