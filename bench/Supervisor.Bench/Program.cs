@@ -13,13 +13,13 @@ using Microsoft.Extensions.Logging;
 // Supervisor benchmarks: worker cold start to first message, crash to serving again, and N idle workers
 // with the parent's memory over time. The program relaunches itself as the workers (the default path).
 //   dotnet run -c Release --project bench/Supervisor.Bench -- [coldstart|phases|restart|restart-standby|idle] [count] [idleSeconds]
-// Workers run without the sandbox unless BENCH_SANDBOX=on (the library's default on Linux).
+// Workers run without the sandbox unless BENCH_SANDBOX=on (the library's default on Linux). BENCH_WORKER_HOST picks
+// the worker's entry: unset, Host.CreateEmptyApplicationBuilder + AddIpcWorker; "default", Host.CreateApplicationBuilder;
+// "lean", IpcWorkerHost.RunAsync (no Generic Host).
 if (IpcWorkerEnvironment.IsWorker)
 {
     // A sandboxed launch (BENCH_SANDBOX=on) re-executes here, before anything else is loaded.
     IpcChannel.Supervisor.Sandbox.SandboxStages.RunFirstStageIfRequested();
-    // A worker needs no configuration files or console logging: the lean host keeps its start short.
-    bool trace = Environment.GetEnvironmentVariable("BENCH_TRACE_START") == "1";
     Phases.Mark("child: Main entered");
     if (Environment.GetEnvironmentVariable("BENCH_TRACE_LOADS") is { Length: > 0 } loads)
     {
@@ -32,39 +32,13 @@ if (IpcWorkerEnvironment.IsWorker)
         AppContext.SetSwitch("Microsoft.Extensions.DependencyInjection.DisableDynamicEngine", true);
     }
 
-    Stopwatch sinceMain = Stopwatch.StartNew();
-    TimeSpan beforeMain = trace ? DateTime.Now - Process.GetCurrentProcess().StartTime : TimeSpan.Zero;
-    // BENCH_WORKER_HOST=default measures what a worker built with the default host (JSON files, environment
-    // variables, console logging...) costs instead.
-    HostApplicationBuilder worker = Environment.GetEnvironmentVariable("BENCH_WORKER_HOST") == "default"
-        ? Host.CreateApplicationBuilder(args)
-        : Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { Args = args });
-    Phases.Mark("child: builder created");
-    worker.AddIpcWorker<EchoWorker>(IpcWorkerEnvironment.WorkerName!);
-    Phases.Mark("child: worker added");
-    using IHost workerHost = worker.Build();
-    Phases.Mark("child: host built");
-    TimeSpan built = sinceMain.Elapsed;
-    if (trace)
+    if (Environment.GetEnvironmentVariable("BENCH_WORKER_HOST") == "lean")
     {
-        Console.Error.WriteLine($"runtime start to Main {beforeMain.TotalMilliseconds:0} ms, host built +{built.TotalMilliseconds:0} ms");
+        // The lean entry point: no Generic Host, only a ServiceCollection (EchoWorker needs no services).
+        return await IpcWorkerHost.RunAsync<EchoWorker>(args);
     }
 
-    try
-    {
-        await workerHost.StartAsync();
-        Phases.Mark("child: host started (hello sent)");
-    }
-    finally
-    {
-        if (trace)
-        {
-            Console.Error.WriteLine($"host started (hello sent) +{sinceMain.Elapsed.TotalMilliseconds:0} ms");
-        }
-    }
-
-    await workerHost.WaitForShutdownAsync();
-    return 0;
+    return await HostedWorker.RunAsync(args);
 }
 
 string which = args.FirstOrDefault() ?? "all";
@@ -96,6 +70,52 @@ if (which is "idle" or "all")
 }
 
 return 0;
+
+/// <summary>
+/// The worker with a Generic Host (the default path). Outside the top-level Main so that the lean path, which
+/// returns before it, never makes the runtime load the hosting assemblies this code references.
+/// </summary>
+internal static class HostedWorker
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        // A worker needs no configuration files or console logging: the empty builder keeps its start short.
+        bool trace = Environment.GetEnvironmentVariable("BENCH_TRACE_START") == "1";
+        Stopwatch sinceMain = Stopwatch.StartNew();
+        TimeSpan beforeMain = trace ? DateTime.Now - Process.GetCurrentProcess().StartTime : TimeSpan.Zero;
+        // BENCH_WORKER_HOST=default measures what a worker built with the default host (JSON files, environment
+        // variables, console logging...) costs instead.
+        HostApplicationBuilder worker = Environment.GetEnvironmentVariable("BENCH_WORKER_HOST") == "default"
+            ? Host.CreateApplicationBuilder(args)
+            : Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { Args = args });
+        Phases.Mark("child: builder created");
+        worker.AddIpcWorker<EchoWorker>(IpcWorkerEnvironment.WorkerName!);
+        Phases.Mark("child: worker added");
+        using IHost workerHost = worker.Build();
+        Phases.Mark("child: host built");
+        TimeSpan built = sinceMain.Elapsed;
+        if (trace)
+        {
+            Console.Error.WriteLine($"runtime start to Main {beforeMain.TotalMilliseconds:0} ms, host built +{built.TotalMilliseconds:0} ms");
+        }
+
+        try
+        {
+            await workerHost.StartAsync();
+            Phases.Mark("child: host started (hello sent)");
+        }
+        finally
+        {
+            if (trace)
+            {
+                Console.Error.WriteLine($"host started (hello sent) +{sinceMain.Elapsed.TotalMilliseconds:0} ms");
+            }
+        }
+
+        await workerHost.WaitForShutdownAsync();
+        return 0;
+    }
+}
 
 /// <summary>Echoes requests.</summary>
 public sealed class EchoWorker : IpcWorker<string, string>

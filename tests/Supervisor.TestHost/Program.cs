@@ -12,7 +12,8 @@ using Microsoft.Extensions.Logging;
 // The supervisor tests' host app. In a worker launched by an in-process test host it runs a ProbeWorker
 // (a SandboxProbeWorker for names starting with "sandbox") under whatever name it was given; with
 // "--scenario NAME" it is itself a supervising parent. It does not call SandboxStages.RunFirstStageIfRequested()
-// itself: AddIpcWorker runs the sandbox's first stage, which the tests thereby cover.
+// itself: AddIpcWorker runs the sandbox's first stage, which the tests thereby cover. With TESTHOST_ENTRY=lean in
+// its environment a worker takes the lean entry point (IpcWorkerHost.RunAsync) instead of a host.
 string scenario = args.SkipWhile(a => a != "--scenario").Skip(1).FirstOrDefault() ?? "probe";
 string? misbehave = Environment.GetEnvironmentVariable("TESTHOST_MISBEHAVE");
 if (IpcWorkerEnvironment.IsWorker && misbehave is "silent" or "garbage")
@@ -27,69 +28,88 @@ if (IpcWorkerEnvironment.IsWorker && misbehave is "silent" or "garbage")
     await Task.Delay(Timeout.Infinite);
 }
 
-HostApplicationBuilder builder = Host.CreateApplicationBuilder(args);
-builder.Logging.ClearProviders();
-builder.Logging.AddSimpleConsole(o =>
+if (IpcWorkerEnvironment.IsWorker && Environment.GetEnvironmentVariable("TESTHOST_ENTRY") == "lean")
 {
-    o.IncludeScopes = true;
-    o.SingleLine = true;
-});
-
-switch (scenario)
-{
-    case "probe":
-        if (IpcWorkerEnvironment.WorkerName is { } name)
-        {
-            if (misbehave == "wrongtype")
-            {
-                builder.AddIpcWorker<WrongTypeWorker>(name);
-            }
-            else if (name.StartsWith("sandbox", StringComparison.Ordinal))
-            {
-                builder.AddIpcWorker<SandboxProbeWorker>(name);
-            }
-            else
-            {
-                builder.AddIpcWorker<ProbeWorker>(name);
-            }
-        }
-
-        break;
-    case "three":
-        // Parent with three workers and one ordinary hosted service (which must not run in the workers).
-        builder.Services.AddHostedService<MarkerService>();
-        foreach (string worker in new[] { "a", "b", "c" })
-        {
-            builder.AddIpcWorker<ProbeWorker>(worker, o =>
-            {
-                o.StopTimeout = TimeSpan.FromSeconds(3);
-                o.HeartbeatInterval = TimeSpan.FromMilliseconds(200);
-                o.HeartbeatTimeout = TimeSpan.FromSeconds(2);
-            });
-        }
-
-        builder.Services.AddHostedService<ReadyReporter>();
-        break;
-    case "giveup":
-        builder.Services.AddIpcSupervisor(o =>
-        {
-            o.MaxRestarts = 2;
-            o.RestartPeriod = TimeSpan.FromSeconds(30);
-            o.BackoffInitial = TimeSpan.FromMilliseconds(10);
-        });
-        builder.AddIpcWorker<ProbeWorker>("crasher", o => o.Environment["TESTHOST_CRASH_AT_START"] = "1");
-        break;
-    case "badoptions":
-        builder.AddIpcWorker<ProbeWorker>("bad", o => o.HeartbeatTimeout = TimeSpan.FromMilliseconds(10));
-        break;
-    default:
-        Console.Error.WriteLine($"unknown scenario {scenario}");
-        return 2;
+    // The lean entry point: no Generic Host in the worker, only the services given here (none: the probe needs
+    // only its ILogger). The parent registered it with AddIpcWorker as usual.
+    return await IpcWorkerHost.RunAsync<ProbeWorker>(args);
 }
 
-using IHost host = builder.Build();
-await host.RunAsync();
-return Environment.ExitCode;
+return await HostedApp.RunAsync(args, scenario, misbehave);
+
+/// <summary>
+/// The app with a Generic Host (a parent, or a worker under AddIpcWorker). Kept out of the top-level Main so that a
+/// lean worker, which returns before it, never makes the runtime load the hosting assemblies this code references.
+/// </summary>
+internal static class HostedApp
+{
+    public static async Task<int> RunAsync(string[] args, string scenario, string? misbehave)
+    {
+        HostApplicationBuilder builder = Host.CreateApplicationBuilder(args);
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(o =>
+        {
+            o.IncludeScopes = true;
+            o.SingleLine = true;
+        });
+
+        switch (scenario)
+        {
+            case "probe":
+                if (IpcWorkerEnvironment.WorkerName is { } name)
+                {
+                    if (misbehave == "wrongtype")
+                    {
+                        builder.AddIpcWorker<WrongTypeWorker>(name);
+                    }
+                    else if (name.StartsWith("sandbox", StringComparison.Ordinal))
+                    {
+                        builder.AddIpcWorker<SandboxProbeWorker>(name);
+                    }
+                    else
+                    {
+                        builder.AddIpcWorker<ProbeWorker>(name);
+                    }
+                }
+
+                break;
+            case "three":
+                // Parent with three workers and one ordinary hosted service (which must not run in the workers).
+                builder.Services.AddHostedService<MarkerService>();
+                foreach (string worker in new[] { "a", "b", "c" })
+                {
+                    builder.AddIpcWorker<ProbeWorker>(worker, o =>
+                    {
+                        o.StopTimeout = TimeSpan.FromSeconds(3);
+                        o.HeartbeatInterval = TimeSpan.FromMilliseconds(200);
+                        o.HeartbeatTimeout = TimeSpan.FromSeconds(2);
+                    });
+                }
+
+                builder.Services.AddHostedService<ReadyReporter>();
+                break;
+            case "giveup":
+                builder.Services.AddIpcSupervisor(o =>
+                {
+                    o.MaxRestarts = 2;
+                    o.RestartPeriod = TimeSpan.FromSeconds(30);
+                    o.BackoffInitial = TimeSpan.FromMilliseconds(10);
+                });
+                builder.AddIpcWorker<ProbeWorker>("crasher", o => o.Environment["TESTHOST_CRASH_AT_START"] = "1");
+                break;
+            case "badoptions":
+                builder.AddIpcWorker<ProbeWorker>("bad", o => o.HeartbeatTimeout = TimeSpan.FromMilliseconds(10));
+                break;
+            default:
+                Console.Error.WriteLine($"unknown scenario {scenario}");
+                return 2;
+        }
+
+        using IHost host = builder.Build();
+        await host.RunAsync();
+        return Environment.ExitCode;
+    }
+}
 
 /// <summary>An ordinary hosted service of the app: says where it runs.</summary>
 internal sealed class MarkerService : IHostedService

@@ -11,7 +11,8 @@ namespace IpcChannel.Supervisor.Hosting;
 /// <summary>
 /// In a worker process, runs after every service registration of the app: removes the app's hosted
 /// services (only the worker runs), and replaces the logging providers by the forwarder to the parent.
-/// It is the app's service-provider factory, so it sees the final registrations of both host builder shapes.
+/// It is the app's service-provider factory, so it sees the final registrations of both host builder shapes;
+/// <see cref="IpcWorkerHost"/> calls it the same way on its bare service collection.
 /// </summary>
 internal sealed class WorkerChildServiceProviderFactory : IServiceProviderFactory<IServiceCollection>
 {

@@ -52,7 +52,7 @@ internal static class WorkerRegistrar
         {
             if (string.Equals(child.Info.WorkerName, name, StringComparison.Ordinal))
             {
-                RegisterChild(services, child, workerType, input, output, configure);
+                RegisterChild(services, child, workerType, configure);
             }
 
             return;
@@ -106,8 +106,16 @@ internal static class WorkerRegistrar
             tags: ["ipc-worker"]));
     }
 
-    private static void RegisterChild(IServiceCollection services, WorkerChildServiceProviderFactory child, Type workerType, Type input, Type output, Action<IpcWorkerOptions>? configure)
+    /// <summary>
+    /// The worker's part of a worker process's services, shared by <c>AddIpcWorker</c> (Generic Host) and
+    /// <see cref="IpcWorkerHost"/> (a bare <see cref="ServiceCollection"/>): the launch info, the connection to the
+    /// parent (whose opening starts here, so that it overlaps the rest of the start) and the worker's service.
+    /// <see cref="WorkerChildServiceProviderFactory.CreateBuilder"/> completes it once the app's registrations are in.
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="workerType"/> is not a concrete <see cref="IpcWorker{TIn, TOut}"/>.</exception>
+    public static void RegisterChild(IServiceCollection services, WorkerChildServiceProviderFactory child, Type workerType, Action<IpcWorkerOptions>? configure)
     {
+        (Type input, Type output) = GetMessageTypes(workerType);
         var options = new IpcWorkerOptions();
         configure?.Invoke(options);
         child.ForwardLogs = options.ForwardLogs;
