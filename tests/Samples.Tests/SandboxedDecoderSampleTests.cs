@@ -1,7 +1,4 @@
 using System;
-using System.Diagnostics;
-using System.IO;
-using System.Threading;
 using System.Threading.Tasks;
 using Xunit;
 
@@ -12,26 +9,7 @@ public class SandboxedDecoderSampleTests
     [Fact(Timeout = 180_000)]
     public async Task SandboxedDecoder_Demo_SurvivesHostileInputs_AndRunsToCompletion()
     {
-        string apphost = Path.Combine(AppContext.BaseDirectory, "SandboxedDecoder");
-        var start = new ProcessStartInfo { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        if (File.Exists(apphost))
-        {
-            start.FileName = apphost;
-        }
-        else
-        {
-            start.FileName = "dotnet";
-            start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "SandboxedDecoder.dll"));
-        }
-
-        start.ArgumentList.Add("--demo");
-        using Process process = Process.Start(start)!;
-        Task<string> output = process.StandardOutput.ReadToEndAsync();
-        Task<string> errors = process.StandardError.ReadToEndAsync();
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(150));
-        await process.WaitForExitAsync(cts.Token);
-        string text = await output;
-        Assert.True(process.ExitCode == 0, $"exit {process.ExitCode}\n{text}\n{await errors}");
+        string text = await SampleRunner.RunToSuccessAsync("SandboxedDecoder", TimeSpan.FromSeconds(150), ["--demo"]);
 
         // Good images decode; a malformed one and a write outside the worker's directory fail only their request;
         // a 900 MB header (past the memory cap) and a nesting bomb (stack overflow) kill the decoder, which is
