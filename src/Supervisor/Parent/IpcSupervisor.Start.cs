@@ -45,7 +45,7 @@ internal sealed partial class IpcSupervisor
                 (spec, run.Sandbox) = _sandbox.Plan(slot.Name, number, spec, slot.Options.Sandbox);
             }
 
-            run.Sandbox?.Prepare();
+            _sandbox.Prepare(run.Sandbox);
             run.Process = WorkerProcess.Start(
                 spec,
                 line => LogOutput(output, run, line, error: false),

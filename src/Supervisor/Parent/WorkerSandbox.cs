@@ -117,10 +117,6 @@ internal sealed partial class WorkerSandbox : IDisposable
         var sandboxSpec = new SandboxLaunchSpec(spec.Program, spec.Arguments, supervisorVariables, spec.WorkingDirectory, spec.Prefix);
         SandboxedLaunch plan = SandboxLauncher.Plan(options, sandboxSpec, WorkerId(workerName, incarnation), Machine(options), inherited);
         plan.LogWarnings(_logger, workerName);
-        if (plan.WorkerDirectory is not null)
-        {
-            ClaimRoot(Path.GetDirectoryName(plan.WorkerDirectory)!);
-        }
 
         var environment = new Dictionary<string, string?>(StringComparer.Ordinal);
         foreach ((string name, string value) in plan.Launch.Environment)
@@ -140,6 +136,25 @@ internal sealed partial class WorkerSandbox : IDisposable
             .WithWorkingDirectory(plan.Launch.WorkingDirectory)
             .WithPrefix(plan.Launch.Prefix);
         return (sandboxed, plan);
+    }
+
+    /// <summary>
+    /// Creates the worker's private directory (and cgroup) right before its launch: <see cref="SandboxedLaunch.Prepare"/>,
+    /// which also checks that the directory root is this user's alone, then this supervisor's claim on that root.
+    /// </summary>
+    /// <param name="plan">The launch's plan; null when the worker runs unsandboxed.</param>
+    public void Prepare(SandboxedLaunch? plan)
+    {
+        if (plan is null)
+        {
+            return;
+        }
+
+        plan.Prepare();
+        if (plan.WorkerDirectory is not null)
+        {
+            ClaimRoot(Path.GetDirectoryName(plan.WorkerDirectory)!);
+        }
     }
 
     /// <summary>Removes a worker's private directory (and cgroup) after it exited; a failure is logged, not thrown.</summary>
@@ -177,7 +192,7 @@ internal sealed partial class WorkerSandbox : IDisposable
     }
 
     /// <summary>
-    /// The first time this supervisor uses <paramref name="root"/>: takes an exclusive lock file there for as long as
+    /// The first time this supervisor uses <paramref name="root"/> (created and checked by Prepare): takes an exclusive lock file there for as long as
     /// it runs, then removes what supervisors that died without cleaning up (SIGKILL) left behind — the directories
     /// of every instance whose lock file nobody holds any more, and, for directories from before lock files, of an
     /// instance whose process is gone. A live supervisor's lock cannot be taken, in any PID namespace sharing the
@@ -185,11 +200,6 @@ internal sealed partial class WorkerSandbox : IDisposable
     /// </summary>
     private void ClaimRoot(string root)
     {
-        if (!OperatingSystem.IsLinux())
-        {
-            return;
-        }
-
         lock (_lock)
         {
             if (_rootLocks.ContainsKey(root))
@@ -199,14 +209,12 @@ internal sealed partial class WorkerSandbox : IDisposable
 
             try
             {
-                // The same mode SandboxedLaunch.Prepare gives it (it then checks that the root is ours).
-                Directory.CreateDirectory(root, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
-                    | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute);
+                // SandboxedLaunch.Prepare created the root and checked that only this user can write it.
                 _rootLocks[root] = new FileStream(LockPath(root, _instance), FileMode.Create, FileAccess.ReadWrite, FileShare.None);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                // Prepare reports an unusable root; without the lock this supervisor only skips the sweep.
+                // Without the lock this supervisor only skips the sweep.
                 Log.SweepFailed(_logger, root, e);
                 return;
             }
