@@ -1,4 +1,5 @@
 using System;
+using System.Buffers;
 using System.Collections;
 using System.Collections.Generic;
 using System.Globalization;
@@ -281,13 +282,15 @@ internal sealed partial class WorkerSandbox : IDisposable
         }
     }
 
+    private static readonly SearchValues<char> UpperHex = SearchValues.Create("0123456789ABCDEF");
+
     /// <summary>"{pid}-{6 hex}" of a worker directory named "{pid}-{6 hex}-{worker}-{incarnation}", or null.</summary>
     private static string? InstanceOf(string directoryName)
     {
         int first = directoryName.IndexOf('-', StringComparison.Ordinal);
-        if (first <= 0 || !directoryName.AsSpan(0, first).ToString().All(char.IsAsciiDigit)
+        if (first <= 0 || directoryName.AsSpan(0, first).ContainsAnyExceptInRange('0', '9')
             || directoryName.Length < first + 8 || directoryName[first + 7] != '-'
-            || !directoryName.AsSpan(first + 1, 6).ToString().All(char.IsAsciiHexDigitUpper))
+            || directoryName.AsSpan(first + 1, 6).ContainsAnyExcept(UpperHex))
         {
             return null;
         }
