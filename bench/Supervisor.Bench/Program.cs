@@ -15,7 +15,8 @@ using Microsoft.Extensions.Logging;
 //   dotnet run -c Release --project bench/Supervisor.Bench -- [coldstart|phases|restart|restart-standby|idle] [count] [idleSeconds]
 // Workers run without the sandbox unless BENCH_SANDBOX=on (the library's default on Linux). BENCH_WORKER_HOST picks
 // the worker's entry: unset, Host.CreateEmptyApplicationBuilder + AddIpcWorker; "default", Host.CreateApplicationBuilder;
-// "lean", IpcWorkerHost.RunAsync (no Generic Host).
+// "lean", IpcWorkerHost.RunAsync (no Generic Host). BENCH_WORKER_EXE launches another worker executable instead of this
+// app (bench/Supervisor.AotWorker: the same worker, lean entry point, published with NativeAOT).
 if (IpcWorkerEnvironment.IsWorker)
 {
     // A sandboxed launch (BENCH_SANDBOX=on) re-executes here, before anything else is loaded.
@@ -114,55 +115,6 @@ internal static class HostedWorker
 
         await workerHost.WaitForShutdownAsync();
         return 0;
-    }
-}
-
-/// <summary>Echoes requests.</summary>
-public sealed class EchoWorker : IpcWorker<string, string>
-{
-    private bool _answered;
-
-    public EchoWorker() => Phases.Mark("child: worker constructed");
-
-    protected override ValueTask<string> OnRequestAsync(string request, CancellationToken cancellationToken)
-    {
-        if (!_answered)
-        {
-            _answered = true;
-            Phases.Mark("child: first request received");
-            Phases.MarkCpu();
-        }
-
-        return ValueTask.FromResult(request);
-    }
-}
-
-/// <summary>
-/// Phase timestamps of a traced cold start, parent and child in one file (BENCH_PHASES names it; the child inherits
-/// it). Stopwatch is CLOCK_MONOTONIC on Linux, the same clock in every process, so the marks line up.
-/// </summary>
-internal static class Phases
-{
-    public const string Variable = "BENCH_PHASES";
-    private static readonly string? File = Environment.GetEnvironmentVariable(Variable);
-
-    public static void Mark(string what)
-    {
-        long now = Stopwatch.GetTimestamp();
-        if (File is not null)
-        {
-            System.IO.File.AppendAllText(File, $"{now} {what}\n");
-        }
-    }
-
-    /// <summary>The child's CPU time (user + sys) so far.</summary>
-    public static void MarkCpu()
-    {
-        if (File is not null)
-        {
-            Environment.ProcessCpuUsage cpu = Environment.CpuUsage;
-            System.IO.File.AppendAllText(File, $"cpu {cpu.UserTime.TotalMilliseconds:0.0} {cpu.PrivilegedTime.TotalMilliseconds:0.0} {System.Runtime.JitInfo.GetCompiledMethodCount()} {System.Runtime.JitInfo.GetCompilationTime().TotalMilliseconds:0.0} {AppDomain.CurrentDomain.GetAssemblies().Length}\n");
-        }
     }
 }
 
@@ -360,6 +312,11 @@ internal static class Bench
     {
         HostApplicationBuilder builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = [], DisableDefaults = true });
         builder.Logging.ClearProviders();
+        if (Environment.GetEnvironmentVariable("BENCH_LOG") == "1")
+        {
+            // The supervisor's and the workers' logs (a worker's stderr included), to see why a worker failed.
+            builder.Logging.AddSimpleConsole();
+        }
         if (trace)
         {
             builder.Services.AddSingleton<IIpcWorkerLaunchFilter, SpawnMark>();
@@ -376,6 +333,10 @@ internal static class Bench
             builder.AddIpcWorker<EchoWorker>($"w{i}", o =>
             {
                 o.Arguments = [];
+
+                // BENCH_WORKER_EXE: a separate worker executable (bench/Supervisor.AotWorker, published with NativeAOT)
+                // instead of relaunching this app.
+                o.Executable = Environment.GetEnvironmentVariable("BENCH_WORKER_EXE") is { Length: > 0 } exe ? exe : null;
                 o.StartTimeout = TimeSpan.FromSeconds(60);
                 o.StopTimeout = TimeSpan.FromSeconds(30);
                 o.WarmStandby = standby;

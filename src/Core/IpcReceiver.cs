@@ -26,6 +26,10 @@ public sealed class IpcReceiver<T> : IDisposable, IIpcChannelHandle
 {
     private TransportReceiver? _end;
 
+    // Registers this type's formatter as compiled code the first time the type is used (see IpcHandleResolver):
+    // what an ahead-of-time compiled process needs to send or receive it inside a message.
+    static IpcReceiver() => IpcChannel.Serialization.IpcHandleResolver.Register(new IpcChannel.Serialization.IpcReceiverFormatter<T>());
+
     internal IpcReceiver(TransportReceiver end, IpcSerializerOptions options)
     {
         end.MaxMessageSize = options.MaxMessageSize;

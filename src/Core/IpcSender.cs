@@ -22,6 +22,10 @@ public sealed class IpcSender<T> : IDisposable, IIpcChannelHandle
 {
     private TransportSender? _end;
 
+    // Registers this type's formatter as compiled code the first time the type is used (see IpcHandleResolver):
+    // what an ahead-of-time compiled process needs to send or receive it inside a message.
+    static IpcSender() => IpcChannel.Serialization.IpcHandleResolver.Register(new IpcChannel.Serialization.IpcSenderFormatter<T>());
+
     internal IpcSender(TransportSender end, IpcSerializerOptions options)
     {
         _end = end;

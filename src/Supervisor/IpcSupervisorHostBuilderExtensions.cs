@@ -1,4 +1,5 @@
 using System;
+using System.Diagnostics.CodeAnalysis;
 using IpcChannel.Supervisor;
 using IpcChannel.Supervisor.Hosting;
 using Microsoft.Extensions.DependencyInjection;
@@ -36,7 +37,8 @@ public static class IpcSupervisorHostBuilderExtensions
     ///     .RunAsync();
     /// </code>
     /// </example>
-    public static IHostBuilder AddIpcWorker<TWorker>(this IHostBuilder builder, Action<IpcWorkerOptions>? configure = null)
+    [RequiresDynamicCode(WorkerRegistrar.DynamicCodeReason)]
+    public static IHostBuilder AddIpcWorker<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] TWorker>(this IHostBuilder builder, Action<IpcWorkerOptions>? configure = null)
         where TWorker : class =>
         builder.AddIpcWorker<TWorker>(typeof(TWorker).Name, configure);
 
@@ -47,7 +49,8 @@ public static class IpcSupervisorHostBuilderExtensions
     /// <param name="configure">Sets the worker's options.</param>
     /// <returns>The builder.</returns>
     /// <exception cref="ArgumentException"><typeparamref name="TWorker"/> is not a worker, or the name is taken.</exception>
-    public static IHostBuilder AddIpcWorker<TWorker>(this IHostBuilder builder, string name, Action<IpcWorkerOptions>? configure = null)
+    [RequiresDynamicCode(WorkerRegistrar.DynamicCodeReason)]
+    public static IHostBuilder AddIpcWorker<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] TWorker>(this IHostBuilder builder, string name, Action<IpcWorkerOptions>? configure = null)
         where TWorker : class
     {
         ArgumentNullException.ThrowIfNull(builder);
@@ -79,7 +82,8 @@ public static class IpcSupervisorHostBuilderExtensions
     /// await builder.Build().RunAsync();
     /// </code>
     /// </example>
-    public static IHostApplicationBuilder AddIpcWorker<TWorker>(this IHostApplicationBuilder builder, Action<IpcWorkerOptions>? configure = null)
+    [RequiresDynamicCode(WorkerRegistrar.DynamicCodeReason)]
+    public static IHostApplicationBuilder AddIpcWorker<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] TWorker>(this IHostApplicationBuilder builder, Action<IpcWorkerOptions>? configure = null)
         where TWorker : class =>
         builder.AddIpcWorker<TWorker>(typeof(TWorker).Name, configure);
 
@@ -90,7 +94,8 @@ public static class IpcSupervisorHostBuilderExtensions
     /// <param name="configure">Sets the worker's options.</param>
     /// <returns>The builder.</returns>
     /// <exception cref="ArgumentException"><typeparamref name="TWorker"/> is not a worker, or the name is taken.</exception>
-    public static IHostApplicationBuilder AddIpcWorker<TWorker>(this IHostApplicationBuilder builder, string name, Action<IpcWorkerOptions>? configure = null)
+    [RequiresDynamicCode(WorkerRegistrar.DynamicCodeReason)]
+    public static IHostApplicationBuilder AddIpcWorker<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] TWorker>(this IHostApplicationBuilder builder, string name, Action<IpcWorkerOptions>? configure = null)
         where TWorker : class
     {
         ArgumentNullException.ThrowIfNull(builder);

@@ -1,4 +1,5 @@
 using System;
+using System.Diagnostics.CodeAnalysis;
 using System.Linq;
 using IpcChannel.Supervisor;
 using IpcChannel.Supervisor.Hosting;
@@ -67,7 +68,7 @@ public static class IpcSupervisorServiceCollectionExtensions
     /// <typeparam name="TFilter">The filter type.</typeparam>
     /// <param name="services">The services.</param>
     /// <returns>The services.</returns>
-    public static IServiceCollection AddIpcWorkerLaunchFilter<TFilter>(this IServiceCollection services)
+    public static IServiceCollection AddIpcWorkerLaunchFilter<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] TFilter>(this IServiceCollection services)
         where TFilter : class, IIpcWorkerLaunchFilter
     {
         ArgumentNullException.ThrowIfNull(services);

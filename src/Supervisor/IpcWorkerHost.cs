@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Diagnostics.CodeAnalysis;
 using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
@@ -60,12 +61,48 @@ public static class IpcWorkerHost
     /// <exception cref="ArgumentException"><typeparamref name="TWorker"/> is not a concrete <see cref="IpcWorker{TIn, TOut}"/>.</exception>
     /// <exception cref="IpcException">The parent's bootstrap server cannot be reached.</exception>
     /// <exception cref="SandboxException">The sandbox the parent asked for cannot be applied.</exception>
-    public static async Task<int> RunAsync<TWorker>(string[] args, Action<IServiceCollection>? configureServices = null, Action<IpcWorkerOptions>? configure = null)
-        where TWorker : class
+    [RequiresDynamicCode(WorkerRegistrar.DynamicCodeReason)]
+    public static Task<int> RunAsync<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] TWorker>(
+        string[] args, Action<IServiceCollection>? configureServices = null, Action<IpcWorkerOptions>? configure = null)
+        where TWorker : class =>
+        RunAsync(args, typeof(TWorker).Name, (services, child) => WorkerRegistrar.RegisterChild(services, child, typeof(TWorker), configure), configureServices);
+
+    /// <summary>
+    /// Runs this worker process as <typeparamref name="TWorker"/> until it stops: the statically typed form of
+    /// <see cref="RunAsync{TWorker}(string[], Action{IServiceCollection}?, Action{IpcWorkerOptions}?)"/>, without
+    /// reflection, for a worker executable published with NativeAOT (see <see cref="IpcWorkerOptions.Executable"/>).
+    /// </summary>
+    /// <typeparam name="TWorker">The worker: the type the parent registered under this process's worker name.</typeparam>
+    /// <typeparam name="TIn">The messages it receives from the parent (<typeparamref name="TWorker"/>'s first type argument).</typeparam>
+    /// <typeparam name="TOut">The messages it sends to the parent.</typeparam>
+    /// <param name="args">The process's arguments (kept for symmetry with a host; the worker does not read them).</param>
+    /// <param name="configureServices">Registers the services the worker's constructor needs; nothing else exists.</param>
+    /// <param name="configure">The worker's options, as given to <c>AddIpcWorker</c> in the parent; in the worker only
+    /// <see cref="IpcWorkerOptions.ForwardLogs"/> matters.</param>
+    /// <returns>The process's exit code: 0 after a graceful stop or a normal completion, 1 after a crash.</returns>
+    /// <exception cref="InvalidOperationException">This process was not launched as a worker.</exception>
+    /// <exception cref="ArgumentException"><typeparamref name="TWorker"/> is abstract.</exception>
+    /// <exception cref="IpcException">The parent's bootstrap server cannot be reached.</exception>
+    /// <exception cref="SandboxException">The sandbox the parent asked for cannot be applied.</exception>
+    /// <remarks>
+    /// <para>In an ahead-of-time compiled worker the message types must be serializable without generating code at run
+    /// time: types MessagePack has built in (strings, numbers, <c>byte[]</c>, arrays and lists of them...), IpcChannel's
+    /// handles, and types with a hand-written or generated MessagePack formatter.</para>
+    /// <code>
+    /// // A separate worker project with &lt;PublishAot&gt;true&lt;/PublishAot&gt;; the parent sets IpcWorkerOptions.Executable to it.
+    /// return await IpcWorkerHost.RunAsync&lt;Resizer, ResizeRequest, ResizeResult&gt;(args);
+    /// </code>
+    /// </remarks>
+    public static Task<int> RunAsync<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] TWorker, TIn, TOut>(
+        string[] args, Action<IServiceCollection>? configureServices = null, Action<IpcWorkerOptions>? configure = null)
+        where TWorker : IpcWorker<TIn, TOut> =>
+        RunAsync(args, typeof(TWorker).Name, (services, child) => WorkerRegistrar.RegisterChild<TWorker, TIn, TOut>(services, child, configure), configureServices);
+
+    private static async Task<int> RunAsync(string[] args, string workerTypeName, Action<IServiceCollection, WorkerChildServiceProviderFactory> register, Action<IServiceCollection>? configureServices)
     {
         ArgumentNullException.ThrowIfNull(args);
         WorkerLaunchInfo info = IpcWorkerEnvironment.Read() ?? throw new InvalidOperationException(
-            $"IpcWorkerHost.RunAsync<{typeof(TWorker).Name}> runs a worker process, but this process was not launched as one " +
+            $"IpcWorkerHost.RunAsync<{workerTypeName}> runs a worker process, but this process was not launched as one " +
             $"({IpcWorkerEnvironment.WorkerVariable} and {IpcWorkerEnvironment.BootstrapVariable} are not set); check IpcWorkerEnvironment.IsWorker first.");
 
         // The sandbox's first stage, if the app's Main did not run it already: it restricts this thread and
@@ -75,7 +112,7 @@ public static class IpcWorkerHost
         // The same registration as AddIpcWorker's in a worker: it starts connecting to the parent at once.
         var child = new WorkerChildServiceProviderFactory(info);
         var services = new ServiceCollection();
-        WorkerRegistrar.RegisterChild(services, child, typeof(TWorker), configure);
+        register(services, child);
         using var lifetime = new WorkerProcessLifetime();
         services.AddSingleton<IHostApplicationLifetime>(lifetime);
         services.AddLogging();

@@ -1,4 +1,6 @@
 using System;
+using System.Diagnostics.CodeAnalysis;
+using System.Threading;
 using MessagePack;
 using MessagePack.Formatters;
 
@@ -8,6 +10,14 @@ namespace IpcChannel.Serialization;
 /// Resolves the formatters of every IpcChannel type that can travel inside a message, and a faster
 /// <c>byte[]</c> formatter (blobs are the common large payload).
 /// </summary>
+/// <remarks>
+/// Ahead-of-time compiled (NativeAOT) processes: the formatter of <see cref="IpcSender{T}"/> and
+/// <see cref="IpcReceiver{T}"/> is registered by the type itself the first time it is used in the process
+/// (<see cref="Register{T}"/>, from their static constructors), so it exists as compiled code for every message type
+/// the program creates channels of. A process that only ever <em>receives</em> a sender or receiver of some
+/// <c>T</c> falls back to constructing the formatter at run time, which NativeAOT supports when <c>T</c> is a reference
+/// type (shared generic code); for a value type it fails with a clear <see cref="IpcSerializationException"/>.
+/// </remarks>
 internal sealed class IpcHandleResolver : IFormatterResolver
 {
     /// <summary>The resolver (stateless).</summary>
@@ -18,13 +28,43 @@ internal sealed class IpcHandleResolver : IFormatterResolver
     }
 
     /// <inheritdoc/>
-    public IMessagePackFormatter<T>? GetFormatter<T>() => Cache<T>.Formatter;
+    public IMessagePackFormatter<T>? GetFormatter<T>() => Cache<T>.Resolved ? Cache<T>.Formatter : Resolve<T>();
 
-    private static class Cache<T>
+    /// <summary>Registers the formatter of <typeparamref name="T"/> as statically compiled code (before any lookup of it).</summary>
+    /// <typeparam name="T">An IpcChannel handle type.</typeparam>
+    /// <param name="formatter">Its formatter.</param>
+    internal static void Register<T>(IMessagePackFormatter<T> formatter)
     {
-        public static readonly IMessagePackFormatter<T>? Formatter = (IMessagePackFormatter<T>?)Create(typeof(T));
+        if (!Cache<T>.Resolved)
+        {
+            Interlocked.CompareExchange(ref Cache<T>.Formatter, formatter, null);
+            Volatile.Write(ref Cache<T>.Resolved, true);
+        }
     }
 
+    private static IMessagePackFormatter<T>? Resolve<T>()
+    {
+        // Racing threads compute the same (stateless) formatter; the first one stored wins.
+        var created = (IMessagePackFormatter<T>?)Create(typeof(T));
+        if (created is not null)
+        {
+            Interlocked.CompareExchange(ref Cache<T>.Formatter, created, null);
+        }
+
+        Volatile.Write(ref Cache<T>.Resolved, true);
+        return Cache<T>.Formatter;
+    }
+
+    /// <summary>One formatter per type; <see cref="Resolved"/> is set once <see cref="Formatter"/> is final (null: not ours).</summary>
+    private static class Cache<T>
+    {
+        public static IMessagePackFormatter<T>? Formatter;
+        public static bool Resolved;
+    }
+
+    [UnconditionalSuppressMessage("AOT", "IL3050:RequiresDynamicCode", Justification =
+        "Only reached for a sender or receiver type this process never created (Register runs from their static constructors); " +
+        "NativeAOT then builds reference-type instantiations from shared code, and a missing value-type one is reported as an IpcSerializationException.")]
     private static object? Create(Type type)
     {
         if (type == typeof(byte[]))
@@ -60,14 +100,21 @@ internal sealed class IpcHandleResolver : IFormatterResolver
         if (type.IsGenericType)
         {
             Type definition = type.GetGenericTypeDefinition();
-            if (definition == typeof(IpcSender<>))
+            Type? formatter = definition == typeof(IpcSender<>) ? typeof(IpcSenderFormatter<>)
+                : definition == typeof(IpcReceiver<>) ? typeof(IpcReceiverFormatter<>)
+                : null;
+            if (formatter is not null)
             {
-                return Activator.CreateInstance(typeof(IpcSenderFormatter<>).MakeGenericType(type.GenericTypeArguments));
-            }
-
-            if (definition == typeof(IpcReceiver<>))
-            {
-                return Activator.CreateInstance(typeof(IpcReceiverFormatter<>).MakeGenericType(type.GenericTypeArguments));
+                try
+                {
+                    return Activator.CreateInstance(formatter.MakeGenericType(type.GenericTypeArguments));
+                }
+                catch (NotSupportedException e)
+                {
+                    throw new IpcSerializationException(
+                        $"No compiled formatter for {type} in this ahead-of-time compiled process: create a channel of that type " +
+                        "once at start (Ipc.Channel<...>()), which registers it, before receiving one.", e);
+                }
             }
         }
 

@@ -1,4 +1,5 @@
 using System;
+using System.Diagnostics.CodeAnalysis;
 using System.Collections.Generic;
 using System.IO;
 using static IpcChannel.Supervisor.Sandbox.Interop.Landlock;
@@ -113,13 +114,24 @@ internal static class LandlockPolicy
         ruleset.RestrictSelf();
     }
 
+    [UnconditionalSuppressMessage("SingleFile", "IL3000:Avoid accessing Assembly file path when publishing as a single file",
+        Justification = "The empty path of a single-file or NativeAOT app is handled: only the app directory is added then.")]
+    private static string CoreLibLocation() => typeof(object).Assembly.Location;
+
     /// <summary>The app directory, the runtime directory and the dotnet root (host, fxr, shared frameworks).</summary>
     /// <returns>The directories.</returns>
     private static IEnumerable<string> RuntimeReadOnlyPaths()
     {
         yield return AppContext.BaseDirectory;
         // CoreLib's directory is the runtime directory (RuntimeEnvironment.GetRuntimeDirectory() would load another assembly).
-        string runtime = Path.GetDirectoryName(typeof(object).Assembly.Location) + "/";
+        // In a single-file or NativeAOT app CoreLib has no file: the runtime is inside the app, whose directory is above.
+        string coreLib = CoreLibLocation();
+        if (coreLib.Length == 0)
+        {
+            yield break;
+        }
+
+        string runtime = Path.GetDirectoryName(coreLib) + "/";
         yield return runtime;
 
         // <root>/shared/Microsoft.NETCore.App/<version>/ : the root holds the host (dotnet, host/fxr) and every framework.

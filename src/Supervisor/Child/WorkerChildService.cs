@@ -1,4 +1,5 @@
 using System;
+using System.Diagnostics.CodeAnalysis;
 using System.Threading;
 using System.Threading.Tasks;
 using IpcChannel.Supervisor.Protocol;
@@ -13,7 +14,7 @@ namespace IpcChannel.Supervisor.Child;
 /// The only hosted service of a worker process: connects back to the parent's bootstrap server, hands over
 /// the channels, runs the worker and dispatches the parent's messages to it.
 /// </summary>
-internal sealed partial class WorkerChildService<TWorker, TIn, TOut> : IHostedService, IWorkerRuntime<TOut>
+internal sealed partial class WorkerChildService<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] TWorker, TIn, TOut> : IHostedService, IWorkerRuntime<TOut>
     where TWorker : IpcWorker<TIn, TOut>
 {
     private readonly IServiceProvider _services;

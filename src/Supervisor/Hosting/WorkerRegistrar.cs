@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Diagnostics.CodeAnalysis;
 using System.Linq;
 using System.Reflection;
 using IpcChannel.Supervisor.Child;
@@ -18,6 +19,11 @@ namespace IpcChannel.Supervisor.Hosting;
 internal static class WorkerRegistrar
 {
     private const string FactoryKey = "IpcChannel.Supervisor.ChildFactory";
+
+    /// <summary>Why the <see cref="Type"/>-based registrations are not for ahead-of-time compiled code.</summary>
+    internal const string DynamicCodeReason =
+        "Finds the worker's message types by reflection and instantiates the supervisor's generic code over them at run time, " +
+        "which NativeAOT cannot do for value types. In an ahead-of-time compiled worker use IpcWorkerHost.RunAsync<TWorker, TIn, TOut>.";
 
     /// <summary>In a worker process: the factory that keeps only the worker running (installed once per builder).</summary>
     public static WorkerChildServiceProviderFactory? GetOrCreateChildFactory(IDictionary<object, object> properties, out bool created)
@@ -44,7 +50,9 @@ internal static class WorkerRegistrar
         return factory;
     }
 
-    public static void Register(IServiceCollection services, WorkerChildServiceProviderFactory? child, Type workerType, string name, Action<IpcWorkerOptions>? configure)
+    [RequiresDynamicCode(DynamicCodeReason)]
+    public static void Register(IServiceCollection services, WorkerChildServiceProviderFactory? child,
+        [DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] Type workerType, string name, Action<IpcWorkerOptions>? configure)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
         (Type input, Type output) = GetMessageTypes(workerType);
@@ -111,11 +119,45 @@ internal static class WorkerRegistrar
     /// <see cref="IpcWorkerHost"/> (a bare <see cref="ServiceCollection"/>): the launch info, the connection to the
     /// parent (whose opening starts here, so that it overlaps the rest of the start) and the worker's service.
     /// <see cref="WorkerChildServiceProviderFactory.CreateBuilder"/> completes it once the app's registrations are in.
+    /// This form finds the message types by reflection; <see cref="RegisterChild{TWorker, TIn, TOut}"/> is the statically typed one.
     /// </summary>
     /// <exception cref="ArgumentException"><paramref name="workerType"/> is not a concrete <see cref="IpcWorker{TIn, TOut}"/>.</exception>
-    public static void RegisterChild(IServiceCollection services, WorkerChildServiceProviderFactory child, Type workerType, Action<IpcWorkerOptions>? configure)
+    [RequiresDynamicCode(DynamicCodeReason)]
+    [UnconditionalSuppressMessage("Trimming", "IL2060:MakeGenericMethod", Justification =
+        "The only annotated type argument is the worker type, which carries the same PublicConstructors annotation here; the message types need none.")]
+    public static void RegisterChild(IServiceCollection services, WorkerChildServiceProviderFactory child,
+        [DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] Type workerType, Action<IpcWorkerOptions>? configure)
     {
         (Type input, Type output) = GetMessageTypes(workerType);
+        MethodInfo register = typeof(WorkerRegistrar).GetMethod(nameof(RegisterChildTyped), BindingFlags.NonPublic | BindingFlags.Static)!
+            .MakeGenericMethod(workerType, input, output);
+        try
+        {
+            register.Invoke(null, [services, child, configure]);
+        }
+        catch (TargetInvocationException e) when (e.InnerException is not null)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e.InnerException);
+            throw;
+        }
+    }
+
+    /// <summary>The statically typed form of <see cref="RegisterChild(IServiceCollection, WorkerChildServiceProviderFactory, Type, Action{IpcWorkerOptions}?)"/>:
+    /// no reflection, what an ahead-of-time compiled worker runs.</summary>
+    public static void RegisterChild<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] TWorker, TIn, TOut>(
+        IServiceCollection services, WorkerChildServiceProviderFactory child, Action<IpcWorkerOptions>? configure)
+        where TWorker : IpcWorker<TIn, TOut> =>
+        RegisterChildTyped<TWorker, TIn, TOut>(services, child, configure);
+
+    private static void RegisterChildTyped<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] TWorker, TIn, TOut>(
+        IServiceCollection services, WorkerChildServiceProviderFactory child, Action<IpcWorkerOptions>? configure)
+        where TWorker : IpcWorker<TIn, TOut>
+    {
+        if (typeof(TWorker).IsAbstract)
+        {
+            throw new ArgumentException($"{typeof(TWorker).FullName} is not a concrete class derived from IpcWorker<TIn, TOut>.", nameof(TWorker));
+        }
+
         var options = new IpcWorkerOptions();
         configure?.Invoke(options);
         child.ForwardLogs = options.ForwardLogs;
@@ -123,20 +165,15 @@ internal static class WorkerRegistrar
         if (child.PendingConnection is null)
         {
             // Connect to the parent while the app goes on building its host.
-            MethodInfo open = typeof(WorkerRegistrar).GetMethod(nameof(OpenChildConnection), BindingFlags.NonPublic | BindingFlags.Static)!
-                .MakeGenericMethod(input, output);
-            child.PendingConnection = open.Invoke(null, [child.Info])!;
-            services.AddSingleton(child.PendingConnection.GetType(), child.PendingConnection);
+            var pending = new PendingWorkerConnection<TIn, TOut>(WorkerChildConnection<TIn, TOut>.OpenAsync(child.Info));
+            child.PendingConnection = pending;
+            services.AddSingleton(pending);
         }
 
-        Type service = typeof(WorkerChildService<,,>).MakeGenericType(workerType, input, output);
-        var descriptor = ServiceDescriptor.Singleton(typeof(IHostedService), service);
+        var descriptor = ServiceDescriptor.Singleton<IHostedService, WorkerChildService<TWorker, TIn, TOut>>();
         services.Add(descriptor);
         child.WorkerService = descriptor;
     }
-
-    private static PendingWorkerConnection<TIn, TOut> OpenChildConnection<TIn, TOut>(WorkerLaunchInfo info) =>
-        new(WorkerChildConnection<TIn, TOut>.OpenAsync(info));
 
     private static (Type In, Type Out) GetMessageTypes(Type workerType)
     {

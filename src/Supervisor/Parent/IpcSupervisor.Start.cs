@@ -254,6 +254,8 @@ internal sealed partial class IpcSupervisor
     }
 
     /// <summary>The program that relaunches this app (apphost, or <c>dotnet app.dll</c>), or the configured one.</summary>
+    [System.Diagnostics.CodeAnalysis.UnconditionalSuppressMessage("SingleFile", "IL3000:Avoid accessing Assembly file path when publishing as a single file",
+        Justification = "Read only when this process runs as 'dotnet app.dll', which a single-file or NativeAOT app never does.")]
     internal static (string Program, IReadOnlyList<string> Arguments) ResolveProgram(string? executable)
     {
         string host = Environment.ProcessPath ?? "dotnet";

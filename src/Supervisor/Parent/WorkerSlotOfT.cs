@@ -11,6 +11,7 @@ internal sealed class WorkerSlot<TIn, TOut> : WorkerSlot
         : base(name, index, workerType, options)
     {
         Client = new IpcWorkerClient<TIn, TOut>(this);
+        ProtocolResolver.RegisterEnvelopes<TIn, TOut>();
     }
 
     public IpcWorkerClient<TIn, TOut> Client { get; }

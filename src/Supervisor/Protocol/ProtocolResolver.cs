@@ -1,4 +1,6 @@
 using System;
+using System.Diagnostics.CodeAnalysis;
+using System.Threading;
 using IpcChannel.Supervisor.Protocol.Formatters;
 using MessagePack;
 using MessagePack.Formatters;
@@ -32,28 +34,65 @@ internal sealed class ProtocolResolver : IFormatterResolver
     {
     }
 
-    public IMessagePackFormatter<T>? GetFormatter<T>() => Cache<T>.Formatter;
+    public IMessagePackFormatter<T>? GetFormatter<T>() => Cache<T>.Resolved ? Cache<T>.Formatter : Resolve<T>();
 
-    /// <summary>Resolves, off the critical path, the formatters a worker with these message types will use.</summary>
+    /// <summary>
+    /// Resolves, off the critical path, the formatters a worker with these message types will use. The envelopes'
+    /// formatters are created here as statically typed code, so an ahead-of-time compiled process never has to
+    /// build them at run time (which NativeAOT cannot do for a value-type message).
+    /// </summary>
     public static void Warm<TIn, TOut>()
     {
+        RegisterEnvelopes<TIn, TOut>();
         _ = Instance.GetFormatter<ControlUp>();
         _ = Instance.GetFormatter<ControlDown>();
-        _ = Instance.GetFormatter<DownEnvelope<TIn>>();
-        _ = Instance.GetFormatter<UpEnvelope<TOut>>();
         _ = Instance.GetFormatter<TIn>();
         _ = Instance.GetFormatter<TOut>();
     }
 
-    private static class Cache<T>
+    /// <summary>Registers the envelopes' formatters of these message types as statically typed code (cheap: two allocations).</summary>
+    public static void RegisterEnvelopes<TIn, TOut>()
     {
-        public static readonly IMessagePackFormatter<T>? Formatter =
+        Register(new DownEnvelopeFormatter<TIn>());
+        Register(new UpEnvelopeFormatter<TOut>());
+    }
+
+    private static void Register<T>(IMessagePackFormatter<T> formatter)
+    {
+        if (!Cache<T>.Resolved)
+        {
+            Interlocked.CompareExchange(ref Cache<T>.Formatter, formatter, null);
+            Volatile.Write(ref Cache<T>.Resolved, true);
+        }
+    }
+
+    private static IMessagePackFormatter<T>? Resolve<T>()
+    {
+        // Racing threads compute equivalent (stateless) formatters; the first one stored wins.
+        IMessagePackFormatter<T>? created =
             (IMessagePackFormatter<T>?)Create(typeof(T))
             ?? (typeof(T) == typeof(string) ? (IMessagePackFormatter<T>)(object)NullableStringFormatter.Instance : null)
             ?? BuiltinResolver.Instance.GetFormatter<T>()
             ?? ContractlessStandardResolver.Instance.GetFormatter<T>();
+        if (created is not null)
+        {
+            Interlocked.CompareExchange(ref Cache<T>.Formatter, created, null);
+        }
+
+        Volatile.Write(ref Cache<T>.Resolved, true);
+        return Cache<T>.Formatter;
     }
 
+    /// <summary>One formatter per type; <see cref="Resolved"/> is set once <see cref="Formatter"/> is final.</summary>
+    private static class Cache<T>
+    {
+        public static IMessagePackFormatter<T>? Formatter;
+        public static bool Resolved;
+    }
+
+    [UnconditionalSuppressMessage("AOT", "IL3050:RequiresDynamicCode", Justification =
+        "Only reached for an envelope whose message types Warm<TIn, TOut> did not register (never on the supervisor's own paths: the parent's slots and the child's connection register theirs); " +
+        "NativeAOT builds reference-type instantiations from shared code.")]
     private static object? Create(Type type)
     {
         if (type == typeof(ControlUp))

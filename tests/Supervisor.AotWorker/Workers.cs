@@ -1,0 +1,110 @@
+using System;
+using System.IO;
+using System.Linq;
+using System.Runtime.CompilerServices;
+using System.Threading;
+using System.Threading.Tasks;
+using Microsoft.Extensions.Logging;
+
+namespace IpcChannel.Supervisor.AotWorker;
+
+/// <summary>
+/// Answers string commands: "pid", "runtime" (whether code can be generated at run time: false under NativeAOT),
+/// "status" (this process's seccomp and no_new_privs lines), "read:PATH" (reads a file: "ok" or the error),
+/// "log:TEXT" (logs through ILogger), "notify:TEXT" (sends TEXT to the parent on its own), "failfast"; anything
+/// else is echoed.
+/// </summary>
+public sealed partial class AotEchoWorker(ILogger<AotEchoWorker> logger) : IpcWorker<string, string>
+{
+    /// <inheritdoc/>
+    protected override async ValueTask<string> OnRequestAsync(string request, CancellationToken cancellationToken)
+    {
+        switch (request)
+        {
+            case "pid":
+                return Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            case "runtime":
+                return $"dynamic-code={RuntimeFeature.IsDynamicCodeSupported}";
+            case "status":
+                return string.Join(';', File.ReadAllLines("/proc/self/status")
+                    .Where(l => l.StartsWith("Seccomp:", StringComparison.Ordinal) || l.StartsWith("NoNewPrivs:", StringComparison.Ordinal))
+                    .Select(l => string.Join(' ', l.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries))));
+            case "handles":
+                return SendHandlesThroughChannels();
+            case "failfast":
+                Environment.FailFast("the AOT worker was told to fail fast");
+                return "unreachable";
+        }
+
+        if (request.StartsWith("read:", StringComparison.Ordinal))
+        {
+            try
+            {
+                _ = await File.ReadAllBytesAsync(request["read:".Length..], cancellationToken);
+                return "ok";
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                return $"denied:{e.GetType().Name}";
+            }
+        }
+
+        if (request.StartsWith("log:", StringComparison.Ordinal))
+        {
+            Marker(logger, request["log:".Length..]);
+            return "logged";
+        }
+
+        if (request.StartsWith("notify:", StringComparison.Ordinal))
+        {
+            await SendToParentAsync(request["notify:".Length..], cancellationToken);
+            return "notified";
+        }
+
+        return request;
+    }
+
+    /// <summary>
+    /// Sends a sender and a receiver of a value type (int) inside messages and uses what arrives: their formatters
+    /// exist as compiled code only because the handle types register them (NativeAOT cannot build them at run time).
+    /// </summary>
+    private static string SendHandlesThroughChannels()
+    {
+        (IpcSender<int> numbers, IpcReceiver<int> numbersOut) = Ipc.Channel<int>();
+        (IpcSender<IpcSender<int>> senders, IpcReceiver<IpcSender<int>> sendersOut) = Ipc.Channel<IpcSender<int>>();
+        (IpcSender<IpcReceiver<int>> receivers, IpcReceiver<IpcReceiver<int>> receiversOut) = Ipc.Channel<IpcReceiver<int>>();
+        using (senders)
+        using (sendersOut)
+        using (receivers)
+        using (receiversOut)
+        {
+            senders.Send(numbers);
+            receivers.Send(numbersOut);
+            using IpcSender<int> travelled = Take(sendersOut);
+            using IpcReceiver<int> arrived = Take(receiversOut);
+            travelled.Send(42);
+            return $"handles={Take(arrived)}";
+        }
+    }
+
+    private static T Take<T>(IpcReceiver<T> receiver) =>
+        receiver.TryRecv(TimeSpan.FromSeconds(10), out T? value) ? value : throw new TimeoutException($"nothing arrived on {receiver} in 10 s");
+
+    [LoggerMessage(1, LogLevel.Information, "aot-marker {Text}")]
+    private static partial void Marker(ILogger logger, string text);
+}
+
+/// <summary>Value-type messages: adds each request to a running total and answers the total; a message on its own
+/// (not a request) is added too and the total is sent to the parent.</summary>
+public sealed class AotSumWorker : IpcWorker<int, long>
+{
+    private long _total;
+
+    /// <inheritdoc/>
+    protected override ValueTask<long> OnRequestAsync(int request, CancellationToken cancellationToken) =>
+        ValueTask.FromResult(Interlocked.Add(ref _total, request));
+
+    /// <inheritdoc/>
+    protected override ValueTask OnMessageAsync(int message, CancellationToken cancellationToken) =>
+        SendToParentAsync(Interlocked.Add(ref _total, message), cancellationToken);
+}
