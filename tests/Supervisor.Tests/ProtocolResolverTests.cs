@@ -37,6 +37,26 @@ public class ProtocolResolverTests
         Assert.Equal(MessagePackSerializer.Serialize(command, ContractlessStandardResolver.Options), bytes);
     }
 
+    /// <summary>A message type no worker in this process uses, so no slot or connection registered its envelopes.</summary>
+    public sealed record Unregistered(int Value);
+
+    [Fact]
+    public void Envelopes_AreOnlyEverTheRegisteredStaticallyTypedFormatters()
+    {
+        // Never built at run time (NativeAOT could not, for a value-type message) nor left to the contractless
+        // resolver (a different wire format): an envelope nobody registered is a bug, reported as one.
+        InvalidOperationException error = Assert.Throws<InvalidOperationException>(() => ProtocolResolver.Instance.GetFormatter<DownEnvelope<Unregistered>>());
+        Assert.Contains("RegisterEnvelopes", error.Message);
+
+        ProtocolResolver.RegisterEnvelopes<Unregistered, int>();
+        Assert.IsType<IpcChannel.Supervisor.Protocol.Formatters.DownEnvelopeFormatter<Unregistered>>(ProtocolResolver.Instance.GetFormatter<DownEnvelope<Unregistered>>());
+        Assert.IsType<IpcChannel.Supervisor.Protocol.Formatters.UpEnvelopeFormatter<int>>(ProtocolResolver.Instance.GetFormatter<UpEnvelope<int>>());
+
+        var envelope = new DownEnvelope<Unregistered>(DownKind.Request, 7, new Unregistered(3));
+        byte[] bytes = MessagePackSerializer.Serialize(envelope, ProtocolResolver.Options.MessagePackOptions);
+        Assert.Equal(envelope, MessagePackSerializer.Deserialize<DownEnvelope<Unregistered>>(bytes, ProtocolResolver.Options.MessagePackOptions));
+    }
+
     private static void AssertSameAsContractless<T>()
     {
         object? ours = ProtocolResolver.Instance.GetFormatter<T>();

@@ -1,6 +1,4 @@
 using System;
-using System.Diagnostics.CodeAnalysis;
-using System.Threading;
 using IpcChannel.Supervisor.Protocol.Formatters;
 using MessagePack;
 using MessagePack.Formatters;
@@ -34,12 +32,11 @@ internal sealed class ProtocolResolver : IFormatterResolver
     {
     }
 
-    public IMessagePackFormatter<T>? GetFormatter<T>() => Cache<T>.Resolved ? Cache<T>.Formatter : Resolve<T>();
+    public IMessagePackFormatter<T>? GetFormatter<T>() => Cache<T>.Formatter ?? Resolve<T>();
 
     /// <summary>
-    /// Resolves, off the critical path, the formatters a worker with these message types will use. The envelopes'
-    /// formatters are created here as statically typed code, so an ahead-of-time compiled process never has to
-    /// build them at run time (which NativeAOT cannot do for a value-type message).
+    /// Resolves, off the critical path, the formatters a worker with these message types will use (the envelopes'
+    /// included, see <see cref="RegisterEnvelopes{TIn, TOut}"/>).
     /// </summary>
     public static void Warm<TIn, TOut>()
     {
@@ -50,75 +47,38 @@ internal sealed class ProtocolResolver : IFormatterResolver
         _ = Instance.GetFormatter<TOut>();
     }
 
-    /// <summary>Registers the envelopes' formatters of these message types as statically typed code (cheap: two allocations).</summary>
+    /// <summary>
+    /// Registers the formatters of the envelopes of these message types: both sides call it before they create or
+    /// receive a data channel (the parent's slot when it is registered, the child's connection before it opens). They
+    /// are created here as statically typed code and never at run time, which NativeAOT could not do for an envelope
+    /// of a value-type message.
+    /// </summary>
     public static void RegisterEnvelopes<TIn, TOut>()
     {
-        Register(new DownEnvelopeFormatter<TIn>());
-        Register(new UpEnvelopeFormatter<TOut>());
-    }
-
-    private static void Register<T>(IMessagePackFormatter<T> formatter)
-    {
-        if (!Cache<T>.Resolved)
-        {
-            Interlocked.CompareExchange(ref Cache<T>.Formatter, formatter, null);
-            Volatile.Write(ref Cache<T>.Resolved, true);
-        }
+        Cache<DownEnvelope<TIn>>.Formatter ??= new DownEnvelopeFormatter<TIn>();
+        Cache<UpEnvelope<TOut>>.Formatter ??= new UpEnvelopeFormatter<TOut>();
     }
 
     private static IMessagePackFormatter<T>? Resolve<T>()
     {
-        // Racing threads compute equivalent (stateless) formatters; the first one stored wins.
-        IMessagePackFormatter<T>? created =
-            (IMessagePackFormatter<T>?)Create(typeof(T))
-            ?? (typeof(T) == typeof(string) ? (IMessagePackFormatter<T>)(object)NullableStringFormatter.Instance : null)
-            ?? BuiltinResolver.Instance.GetFormatter<T>()
-            ?? ContractlessStandardResolver.Instance.GetFormatter<T>();
-        if (created is not null)
+        Type type = typeof(T);
+        if (type.IsGenericType && (type.GetGenericTypeDefinition() == typeof(DownEnvelope<>) || type.GetGenericTypeDefinition() == typeof(UpEnvelope<>)))
         {
-            Interlocked.CompareExchange(ref Cache<T>.Formatter, created, null);
+            throw new InvalidOperationException($"The supervisor's formatter for {type} was not registered (ProtocolResolver.RegisterEnvelopes).");
         }
 
-        Volatile.Write(ref Cache<T>.Resolved, true);
-        return Cache<T>.Formatter;
+        // Racing threads compute equivalent (stateless) formatters; whichever is stored last is as good. A type no
+        // resolver knows gets null (MessagePack then reports it), looked up again next time.
+        return Cache<T>.Formatter =
+            type == typeof(ControlUp) ? (IMessagePackFormatter<T>)(object)new ControlUpFormatter()
+            : type == typeof(ControlDown) ? (IMessagePackFormatter<T>)(object)new ControlDownFormatter()
+            : type == typeof(string) ? (IMessagePackFormatter<T>)(object)NullableStringFormatter.Instance
+            : BuiltinResolver.Instance.GetFormatter<T>() ?? ContractlessStandardResolver.Instance.GetFormatter<T>();
     }
 
-    /// <summary>One formatter per type; <see cref="Resolved"/> is set once <see cref="Formatter"/> is final.</summary>
+    /// <summary>One formatter per type, set once known.</summary>
     private static class Cache<T>
     {
         public static IMessagePackFormatter<T>? Formatter;
-        public static bool Resolved;
-    }
-
-    [UnconditionalSuppressMessage("AOT", "IL3050:RequiresDynamicCode", Justification =
-        "Only reached for an envelope whose message types Warm<TIn, TOut> did not register (never on the supervisor's own paths: the parent's slots and the child's connection register theirs); " +
-        "NativeAOT builds reference-type instantiations from shared code.")]
-    private static object? Create(Type type)
-    {
-        if (type == typeof(ControlUp))
-        {
-            return new ControlUpFormatter();
-        }
-
-        if (type == typeof(ControlDown))
-        {
-            return new ControlDownFormatter();
-        }
-
-        if (type.IsGenericType)
-        {
-            Type definition = type.GetGenericTypeDefinition();
-            if (definition == typeof(DownEnvelope<>))
-            {
-                return Activator.CreateInstance(typeof(DownEnvelopeFormatter<>).MakeGenericType(type.GenericTypeArguments));
-            }
-
-            if (definition == typeof(UpEnvelope<>))
-            {
-                return Activator.CreateInstance(typeof(UpEnvelopeFormatter<>).MakeGenericType(type.GenericTypeArguments));
-            }
-        }
-
-        return null;
     }
 }
