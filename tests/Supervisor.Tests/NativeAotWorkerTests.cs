@@ -23,13 +23,7 @@ public class NativeAotWorkerTests(AotWorkerFixture aot) : IClassFixture<AotWorke
     {
         void Configure(IpcWorkerOptions o)
         {
-            o.Executable = aot.Executable;
-            o.Arguments = [];
-            o.StartTimeout = TimeSpan.FromSeconds(30);
-            o.HeartbeatInterval = TimeSpan.FromMilliseconds(500);
-            o.HeartbeatTimeout = TimeSpan.FromSeconds(10);
-            o.UnavailableTimeout = TimeSpan.FromSeconds(30);
-            o.StopTimeout = TimeSpan.FromSeconds(10);
+            SupervisedHost.UseTestLaunch(o, aot.Executable);
             o.Sandbox.Enabled = sandboxed;
         }
 

@@ -28,11 +28,7 @@ public class SandboxTests
     private static SupervisedHost Create(bool sandboxed, Action<IpcWorkerOptions>? configure = null) =>
         SupervisedHost.Create(b => b.AddIpcWorker<SandboxProbeWorker>("sandbox-probe", o =>
         {
-            o.Executable = TestPaths.Apphost;
-            o.Arguments = [];
-            o.StartTimeout = TimeSpan.FromSeconds(30);
-            o.HeartbeatInterval = TimeSpan.FromMilliseconds(500);
-            o.HeartbeatTimeout = TimeSpan.FromSeconds(10);
+            SupervisedHost.UseTestLaunch(o, TestPaths.Apphost);
             o.UnavailableTimeout = TimeSpan.FromSeconds(60);
             o.RequestTimeout = TimeSpan.FromSeconds(60);
             o.Sandbox.Enabled = sandboxed;

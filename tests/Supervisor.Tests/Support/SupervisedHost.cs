@@ -44,19 +44,26 @@ public sealed class SupervisedHost : IAsyncDisposable
     public static void AddProbe(HostApplicationBuilder builder, string name, Action<IpcWorkerOptions>? configure = null) =>
         builder.AddIpcWorker<ProbeWorker>(name, o =>
         {
-            o.Executable = TestPaths.Apphost;
-            o.Arguments = [];
-            o.StartTimeout = TimeSpan.FromSeconds(30);
-            o.HeartbeatInterval = TimeSpan.FromMilliseconds(500);
-            o.HeartbeatTimeout = TimeSpan.FromSeconds(10);
-            o.UnavailableTimeout = TimeSpan.FromSeconds(30);
-            o.StopTimeout = TimeSpan.FromSeconds(10);
+            UseTestLaunch(o, TestPaths.Apphost);
             // Sandboxed by default like any worker, except for the PID namespace: these tests compare the pid a
             // probe reports (Environment.ProcessId) with the pid the supervisor sees, and in its own PID namespace
             // a worker is pid 1. SandboxTests and ParentProcessTests run workers with the whole default sandbox.
             o.Sandbox.Namespaces &= ~SandboxNamespaces.Pid;
             configure?.Invoke(o);
         });
+
+    /// <summary>The tests' launch of a worker: <paramref name="executable"/> without arguments, bounds generous enough
+    /// for a loaded 2-CPU machine, a heartbeat fast enough to notice a hung worker within a test.</summary>
+    public static void UseTestLaunch(IpcWorkerOptions o, string executable)
+    {
+        o.Executable = executable;
+        o.Arguments = [];
+        o.StartTimeout = TimeSpan.FromSeconds(30);
+        o.HeartbeatInterval = TimeSpan.FromMilliseconds(500);
+        o.HeartbeatTimeout = TimeSpan.FromSeconds(10);
+        o.UnavailableTimeout = TimeSpan.FromSeconds(30);
+        o.StopTimeout = TimeSpan.FromSeconds(10);
+    }
 
     private bool _started;
 
