@@ -86,8 +86,9 @@ public static class IpcWorkerHost
     /// <exception cref="SandboxException">The sandbox the parent asked for cannot be applied.</exception>
     /// <remarks>
     /// <para>In an ahead-of-time compiled worker the message types must be serializable without generating code at run
-    /// time: types MessagePack has built in (strings, numbers, <c>byte[]</c>, arrays and lists of them...), IpcChannel's
-    /// handles, and types with a hand-written or generated MessagePack formatter.</para>
+    /// time: types MessagePack has built in (strings, numbers, <c>byte[]</c>, <c>DateTime</c>, <c>Guid</c>, arrays of
+    /// them) or IpcChannel's handles. A record or class would need MessagePack's contractless resolver, which emits
+    /// code at run time; encode it into a <c>byte[]</c> instead.</para>
     /// <code>
     /// // A separate worker project with &lt;PublishAot&gt;true&lt;/PublishAot&gt;; the parent sets IpcWorkerOptions.Executable to it.
     /// return await IpcWorkerHost.RunAsync&lt;Resizer, ResizeRequest, ResizeResult&gt;(args);

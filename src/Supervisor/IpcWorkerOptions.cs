@@ -46,7 +46,9 @@ public sealed class IpcWorkerOptions
     /// <summary>
     /// The program to launch as the worker. Null (the default) relaunches the current app: its apphost, or
     /// <c>dotnet app.dll</c> when it was started that way. A path ending in <c>.dll</c> is run through the
-    /// <c>dotnet</c> that runs this process. The program must call <c>AddIpcWorker</c> with this worker's name.
+    /// <c>dotnet</c> that runs this process. The program must call <c>AddIpcWorker</c> with this worker's name, or
+    /// <see cref="IpcWorkerHost"/>'s <c>RunAsync</c> (for a NativeAOT worker executable, the fastest start:
+    /// <c>RunAsync&lt;TWorker, TIn, TOut&gt;</c>).
     /// </summary>
     public string? Executable { get; set; }
 

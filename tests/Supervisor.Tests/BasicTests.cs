@@ -36,6 +36,20 @@ public class BasicTests
         Assert.Same(client, host.Host.Services.GetRequiredService<IpcWorkerClient<ProbeCommand, ProbeReply>>());
     }
 
+    [Fact]
+    public void AddIpcWorker_NameTakenOrNotAWorker_ThrowsArgumentException()
+    {
+        // The registration is made through reflection (the worker's message types are found at run time); its
+        // exceptions reach the caller as they are, not wrapped in a TargetInvocationException.
+        HostApplicationBuilder builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, Args = [] });
+        builder.AddIpcWorker<ProbeWorker>("twice");
+
+        ArgumentException taken = Assert.Throws<ArgumentException>(() => builder.AddIpcWorker<ProbeWorker>("twice"));
+        Assert.Contains("'twice' is already registered", taken.Message);
+        ArgumentException notAWorker = Assert.Throws<ArgumentException>(() => builder.AddIpcWorker<string>("text"));
+        Assert.Contains("IpcWorker<TIn, TOut>", notAWorker.Message);
+    }
+
     [Fact(Timeout = 120_000)]
     public async Task Request_HandlerThrows_CallerGetsRequestException_WorkerGoesOn()
     {

@@ -14,8 +14,8 @@ namespace IpcChannel.Serialization;
 /// Ahead-of-time compiled (NativeAOT) processes: the formatter of <see cref="IpcSender{T}"/> and
 /// <see cref="IpcReceiver{T}"/> is registered by the type itself the first time it is used in the process
 /// (<see cref="Register{T}"/>, from their static constructors), so it exists as compiled code for every message type
-/// the program creates channels of. A process that only ever <em>receives</em> a sender or receiver of some
-/// <c>T</c> falls back to constructing the formatter at run time, which NativeAOT supports when <c>T</c> is a reference
+/// the program creates channels of. A process that never created one of some <c>T</c> but receives one (or sends a
+/// message whose field of that type is null) falls back to constructing the formatter at run time, which NativeAOT supports when <c>T</c> is a reference
 /// type (shared generic code); for a value type it fails with a clear <see cref="IpcSerializationException"/>.
 /// </remarks>
 internal sealed class IpcHandleResolver : IFormatterResolver
@@ -28,7 +28,7 @@ internal sealed class IpcHandleResolver : IFormatterResolver
     }
 
     /// <inheritdoc/>
-    public IMessagePackFormatter<T>? GetFormatter<T>() => Cache<T>.Resolved ? Cache<T>.Formatter : Resolve<T>();
+    public IMessagePackFormatter<T>? GetFormatter<T>() => Volatile.Read(ref Cache<T>.Resolved) ? Cache<T>.Formatter : Resolve<T>();
 
     /// <summary>Registers the formatter of <typeparamref name="T"/> as statically compiled code (before any lookup of it).</summary>
     /// <typeparam name="T">An IpcChannel handle type.</typeparam>
@@ -113,7 +113,7 @@ internal sealed class IpcHandleResolver : IFormatterResolver
                 {
                     throw new IpcSerializationException(
                         $"No compiled formatter for {type} in this ahead-of-time compiled process: create a channel of that type " +
-                        "once at start (Ipc.Channel<...>()), which registers it, before receiving one.", e);
+                        "once at start (Ipc.Channel<...>()), which registers it, before a message carrying one (or a null one) is sent or received.", e);
                 }
             }
         }

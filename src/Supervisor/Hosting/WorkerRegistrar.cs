@@ -68,7 +68,7 @@ internal static class WorkerRegistrar
 
         MethodInfo register = typeof(WorkerRegistrar).GetMethod(nameof(RegisterParent), BindingFlags.NonPublic | BindingFlags.Static)!
             .MakeGenericMethod(input, output);
-        register.Invoke(null, [services, workerType, name, configure]);
+        register.Invoke(null, BindingFlags.DoNotWrapExceptions, binder: null, [services, workerType, name, configure], culture: null);
     }
 
     public static void AddSupervisorCore(IServiceCollection services)
@@ -131,15 +131,7 @@ internal static class WorkerRegistrar
         (Type input, Type output) = GetMessageTypes(workerType);
         MethodInfo register = typeof(WorkerRegistrar).GetMethod(nameof(RegisterChildTyped), BindingFlags.NonPublic | BindingFlags.Static)!
             .MakeGenericMethod(workerType, input, output);
-        try
-        {
-            register.Invoke(null, [services, child, configure]);
-        }
-        catch (TargetInvocationException e) when (e.InnerException is not null)
-        {
-            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e.InnerException);
-            throw;
-        }
+        register.Invoke(null, BindingFlags.DoNotWrapExceptions, binder: null, [services, child, configure], culture: null);
     }
 
     /// <summary>The statically typed form of <see cref="RegisterChild(IServiceCollection, WorkerChildServiceProviderFactory, Type, Action{IpcWorkerOptions}?)"/>:

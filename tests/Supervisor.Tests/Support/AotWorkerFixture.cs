@@ -2,6 +2,7 @@ using System;
 using System.Diagnostics;
 using System.IO;
 using System.Reflection;
+using System.Runtime.InteropServices;
 using System.Threading.Tasks;
 using Xunit;
 
@@ -26,8 +27,13 @@ public sealed class AotWorkerFixture : IAsyncLifetime
     {
         string project = Path.Combine(RepositoryRoot(), "tests", "Supervisor.AotWorker", "IpcChannel.Supervisor.AotWorker.csproj");
         string configuration = typeof(AotWorkerFixture).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Debug";
-        await DotnetAsync("restore", project, "-r", "linux-x64", "-p:RestoreRecursive=false");
-        await DotnetAsync("publish", project, "--no-restore", "-c", configuration, "-r", "linux-x64", "-p:BuildProjectReferences=false", "-o", _root);
+        string rid = RuntimeInformation.RuntimeIdentifier;
+        await DotnetAsync("restore", project, "-r", rid, "-p:RestoreRecursive=false");
+
+        // One thread for the native compiler, so that the test classes running beside it keep a core; no MSBuild node
+        // or compiler server outlives the publish (they would hold its output pipes open).
+        await DotnetAsync("publish", project, "--no-restore", "-c", configuration, "-r", rid, "-p:BuildProjectReferences=false",
+            "-p:IlcSingleThreaded=true", "-p:UseSharedCompilation=false", "-nodeReuse:false", "-o", _root);
         if (!File.Exists(Executable))
         {
             throw new InvalidOperationException($"dotnet publish of the NativeAOT worker wrote no {Executable}.");
@@ -57,7 +63,16 @@ public sealed class AotWorkerFixture : IAsyncLifetime
         using Process dotnetProcess = Process.Start(start)!;
         Task<string> output = dotnetProcess.StandardOutput.ReadToEndAsync();
         Task<string> errors = dotnetProcess.StandardError.ReadToEndAsync();
-        await dotnetProcess.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(8));
+        try
+        {
+            await dotnetProcess.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(8));
+        }
+        catch (TimeoutException)
+        {
+            dotnetProcess.Kill(entireProcessTree: true);
+            throw new TimeoutException($"dotnet {string.Join(' ', args)} did not finish in 8 minutes; killed.");
+        }
+
         if (dotnetProcess.ExitCode != 0)
         {
             throw new InvalidOperationException($"dotnet {string.Join(' ', args)} failed (exit {dotnetProcess.ExitCode}):\n{await output}\n{await errors}");
