@@ -5,7 +5,7 @@ using IpcChannel.Transport;
 
 namespace IpcChannel;
 
-/// <summary>A receiver whose message type is erased; <see cref="To{T}"/> gives it a type again (unchecked).</summary>
+/// <summary>A receiver whose message type is erased; <see cref="To{T}()"/> gives it a type again (unchecked).</summary>
 /// <remarks>Can travel inside messages and join an <see cref="IpcReceiverSet"/> through <see cref="IpcReceiverSet.AddOpaque"/>.</remarks>
 public sealed class OpaqueIpcReceiver : IDisposable, IIpcChannelHandle
 {
@@ -26,6 +26,18 @@ public sealed class OpaqueIpcReceiver : IDisposable, IIpcChannelHandle
     /// <returns>The typed receiver.</returns>
     /// <exception cref="ObjectDisposedException">Already converted, moved or disposed.</exception>
     public IpcReceiver<T> To<T>() => new(Take(), _options);
+
+    /// <summary>Re-types the receiver with other serialization options (e.g. a resolver for this channel's message type,
+    /// or another largest message size); this object is moved into the result.</summary>
+    /// <typeparam name="T">The message type.</typeparam>
+    /// <param name="options">The options the typed receiver deserializes with.</param>
+    /// <returns>The typed receiver.</returns>
+    /// <exception cref="ObjectDisposedException">Already converted, moved or disposed.</exception>
+    public IpcReceiver<T> To<T>(IpcSerializerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return new(Take(), options);
+    }
 
     /// <summary>Re-types the receiver as a bytes receiver; this object is moved into the result.</summary>
     /// <returns>The bytes receiver.</returns>

@@ -5,7 +5,7 @@ using IpcChannel.Transport;
 
 namespace IpcChannel;
 
-/// <summary>A sender whose message type is erased; <see cref="To{T}"/> gives it a type again (unchecked).</summary>
+/// <summary>A sender whose message type is erased; <see cref="To{T}()"/> gives it a type again (unchecked).</summary>
 /// <remarks>Can travel inside messages; sending it moves it.</remarks>
 public sealed class OpaqueIpcSender : IDisposable, IIpcChannelHandle
 {
@@ -23,6 +23,18 @@ public sealed class OpaqueIpcSender : IDisposable, IIpcChannelHandle
     /// <returns>The typed sender.</returns>
     /// <exception cref="ObjectDisposedException">Already converted, moved or disposed.</exception>
     public IpcSender<T> To<T>() => new(Take(), _options);
+
+    /// <summary>Re-types the sender with other serialization options (e.g. a resolver for this channel's message type);
+    /// this object is moved into the result.</summary>
+    /// <typeparam name="T">The message type.</typeparam>
+    /// <param name="options">The options the typed sender serializes with.</param>
+    /// <returns>The typed sender.</returns>
+    /// <exception cref="ObjectDisposedException">Already converted, moved or disposed.</exception>
+    public IpcSender<T> To<T>(IpcSerializerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return new(Take(), options);
+    }
 
     /// <summary>Re-types the sender as a bytes sender; this object is moved into the result.</summary>
     /// <returns>The bytes sender.</returns>

@@ -87,8 +87,10 @@ public static class IpcWorkerHost
     /// <remarks>
     /// <para>In an ahead-of-time compiled worker the message types must be serializable without generating code at run
     /// time: types MessagePack has built in (strings, numbers, <c>byte[]</c>, <c>DateTime</c>, <c>Guid</c>, arrays of
-    /// them) or IpcChannel's handles. A record or class would need MessagePack's contractless resolver, which emits
-    /// code at run time; encode it into a <c>byte[]</c> instead.</para>
+    /// them), IpcChannel's handles, or types the app gives formatters for with
+    /// <see cref="IpcWorkerOptions.UseMessageResolver"/> (on both sides: here through <paramref name="configure"/>, in
+    /// the parent in <c>AddIpcWorker</c>). A record or class without one would need MessagePack's contractless
+    /// resolver, which emits code at run time.</para>
     /// <code>
     /// // A separate worker project with &lt;PublishAot&gt;true&lt;/PublishAot&gt;; the parent sets IpcWorkerOptions.Executable to it.
     /// return await IpcWorkerHost.RunAsync&lt;Resizer, ResizeRequest, ResizeResult&gt;(args);

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using IpcChannel.Supervisor.Sandbox;
+using MessagePack;
 
 namespace IpcChannel.Supervisor;
 
@@ -11,6 +12,8 @@ namespace IpcChannel.Supervisor;
 /// </summary>
 public sealed class IpcWorkerOptions
 {
+    private IFormatterResolver? _messageResolver;
+
     /// <summary>When it is restarted. Default <see cref="IpcRestartType.Permanent"/>.</summary>
     public IpcRestartType Restart { get; set; } = IpcRestartType.Permanent;
 
@@ -79,6 +82,30 @@ public sealed class IpcWorkerOptions
     /// environment is left alone.
     /// </summary>
     public bool ReloadConfigurationOnChange { get; set; }
+
+    /// <summary>
+    /// Serializes this worker's messages with <paramref name="resolver"/>: MessagePack formatters for its message
+    /// types (<c>TIn</c>, <c>TOut</c> and what they contain), consulted before MessagePack's built-in and contractless
+    /// resolvers. Without it (or with null) messages are serialized as IpcChannel's default does (contractless:
+    /// records and classes need no attributes).
+    /// </summary>
+    /// <param name="resolver">The formatters; null restores the default.</param>
+    /// <returns>These options.</returns>
+    /// <remarks>
+    /// Both sides must use the same formatters: call it in the parent's <c>AddIpcWorker</c> and in the worker's (for
+    /// <see cref="IpcWorkerHost"/>, through its <c>configure</c> argument). Its main use is a NativeAOT worker, which
+    /// cannot run the contractless resolver (it generates code at run time): give it hand-written formatters or
+    /// ones generated ahead of time. A method rather than a property because it is code, never configuration.
+    /// </remarks>
+    public IpcWorkerOptions UseMessageResolver(IFormatterResolver? resolver)
+    {
+        _messageResolver = resolver;
+        return this;
+    }
+
+    /// <summary>The resolver given to <see cref="UseMessageResolver"/>, if any (a method: the configuration binder
+    /// would try to bind a property).</summary>
+    internal IFormatterResolver? GetMessageResolver() => _messageResolver;
 
     /// <summary>Whether the worker's ILogger records are forwarded to the parent's ILogger (in the child, the app's
     /// other logging providers are then removed so nothing is written twice). Default true.</summary>

@@ -273,6 +273,33 @@ public class SerializationTests
         }
     }
 
+    [Fact]
+    public void OpaqueTo_WithOptions_TheTypedEndsUseThoseOptions()
+    {
+        // Re-typing with other options: the receiver takes their largest message size, the sender their resolver.
+        (IpcSender<byte[]> tx, IpcReceiver<byte[]> rx) = Ipc.Channel<byte[]>();
+        IpcSerializerOptions small = IpcSerializerOptions.Default.WithMaxMessageSize(1024);
+        IpcSerializerOptions noDefaults = IpcSerializerOptions.Create(new MessagePackSerializerOptions(MessagePack.Resolvers.BuiltinResolver.Instance));
+        using IpcSender<string> sender = tx.ToOpaque().To<string>(noDefaults);
+        using IpcReceiver<byte[]> receiver = rx.ToOpaque().To<byte[]>(small);
+        Assert.Same(noDefaults, sender.Options);
+        Assert.Same(small, receiver.Options);
+
+        using (IpcSender<byte[]> raw = sender.ToOpaque().To<byte[]>())
+        {
+            raw.Send(new byte[4096]);
+            raw.Send([7]);
+        }
+
+        Assert.Throws<IpcSerializationException>(() => receiver.RecvWithin());
+        Assert.Equal(new byte[] { 7 }, receiver.RecvWithin());
+        (IpcSender<int> otherTx, IpcReceiver<int> otherRx) = Ipc.Channel<int>();
+        using OpaqueIpcSender opaqueTx = otherTx.ToOpaque();
+        using OpaqueIpcReceiver opaqueRx = otherRx.ToOpaque();
+        Assert.Throws<ArgumentNullException>(() => opaqueTx.To<int>(null!));
+        Assert.Throws<ArgumentNullException>(() => opaqueRx.To<int>(null!));
+    }
+
     [Theory]
     [InlineData("typed")]
     [InlineData("opaque")]

@@ -4,6 +4,8 @@ using System.Linq;
 using System.Runtime.CompilerServices;
 using System.Threading;
 using System.Threading.Tasks;
+using MessagePack;
+using MessagePack.Formatters;
 using Microsoft.Extensions.Logging;
 
 namespace IpcChannel.Supervisor.AotWorker;
@@ -107,4 +109,60 @@ public sealed class AotSumWorker : IpcWorker<int, long>
     /// <inheritdoc/>
     protected override ValueTask OnMessageAsync(int message, CancellationToken cancellationToken) =>
         SendToParentAsync(Interlocked.Add(ref _total, message), cancellationToken);
+}
+
+/// <summary>A message type of the app's own: a record, which MessagePack's contractless resolver would serialize by
+/// generating code at run time (impossible in a native process); <see cref="PointResolver"/> serializes it instead.</summary>
+public sealed record Point(int X, int Y, string Label);
+
+/// <summary>Mirrors points: (x, y) becomes (-x, -y), the label gets a mark.</summary>
+public sealed class AotPointWorker : IpcWorker<Point, Point>
+{
+    /// <inheritdoc/>
+    protected override ValueTask<Point> OnRequestAsync(Point request, CancellationToken cancellationToken) =>
+        ValueTask.FromResult(new Point(-request.X, -request.Y, request.Label + " mirrored"));
+}
+
+/// <summary>The app's resolver for <see cref="Point"/> (given to both sides with IpcWorkerOptions.UseMessageResolver).</summary>
+public sealed class PointResolver : IFormatterResolver
+{
+    public static readonly PointResolver Instance = new();
+
+    public IMessagePackFormatter<T>? GetFormatter<T>() =>
+        typeof(T) == typeof(Point) ? (IMessagePackFormatter<T>)(object)PointFormatter.Instance : null;
+
+    /// <summary>A point as [x, y, label].</summary>
+    private sealed class PointFormatter : IMessagePackFormatter<Point?>
+    {
+        public static readonly PointFormatter Instance = new();
+
+        public void Serialize(ref MessagePackWriter writer, Point? value, MessagePackSerializerOptions options)
+        {
+            if (value is null)
+            {
+                writer.WriteNil();
+                return;
+            }
+
+            writer.WriteArrayHeader(3);
+            writer.Write(value.X);
+            writer.Write(value.Y);
+            writer.Write(value.Label);
+        }
+
+        public Point? Deserialize(ref MessagePackReader reader, MessagePackSerializerOptions options)
+        {
+            if (reader.TryReadNil())
+            {
+                return null;
+            }
+
+            if (reader.ReadArrayHeader() != 3)
+            {
+                throw new MessagePackSerializationException("A point is an array of three items.");
+            }
+
+            return new Point(reader.ReadInt32(), reader.ReadInt32(), reader.ReadString() ?? string.Empty);
+        }
+    }
 }

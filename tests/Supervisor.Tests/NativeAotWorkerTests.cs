@@ -31,6 +31,14 @@ public class NativeAotWorkerTests(AotWorkerFixture aot) : IClassFixture<AotWorke
         {
             b.AddIpcWorker<AotSumWorker>(name, Configure);
         }
+        else if (name.StartsWith("aot-point", StringComparison.Ordinal))
+        {
+            b.AddIpcWorker<AotPointWorker>(name, o =>
+            {
+                Configure(o);
+                o.UseMessageResolver(PointResolver.Instance);
+            });
+        }
         else
         {
             b.AddIpcWorker<AotEchoWorker>(name, Configure);
@@ -78,6 +86,18 @@ public class NativeAotWorkerTests(AotWorkerFixture aot) : IClassFixture<AotWorke
         Assert.Equal(12L, await client.RequestAsync(7));
         await client.SendAsync(30);
         Assert.Equal(42L, await client.ReceiveAsync().AsTask().WithTimeout());
+    }
+
+    [Fact(Timeout = 600_000)]
+    public async Task Aot_AppsOwnMessageType_ThroughItsResolver()
+    {
+        // A record: the native worker could not serialize it with the default (contractless) resolver, which
+        // generates code at run time; both sides use the app's hand-written formatter (UseMessageResolver).
+        await using SupervisedHost host = Create("aot-point");
+        await host.StartAsync();
+        IpcWorkerClient<Point, Point> client = Client<Point, Point>(host, "aot-point");
+
+        Assert.Equal(new Point(-3, 4, "p mirrored"), await client.RequestAsync(new Point(3, -4, "p"), TimeSpan.FromSeconds(30)));
     }
 
     [Fact(Timeout = 600_000)]

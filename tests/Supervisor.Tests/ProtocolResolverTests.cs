@@ -57,6 +57,28 @@ public class ProtocolResolverTests
         Assert.Equal(envelope, MessagePackSerializer.Deserialize<DownEnvelope<Unregistered>>(bytes, ProtocolResolver.Options.MessagePackOptions));
     }
 
+    [Fact]
+    public void OptionsFor_PutsTheAppsResolverFirst_ThenTheProtocolsAndTheFallbacks()
+    {
+        Assert.Same(ProtocolResolver.Options, ProtocolResolver.OptionsFor(null));
+
+        IpcSerializerOptions options = ProtocolResolver.OptionsFor(IpcChannel.Supervisor.AotWorker.PointResolver.Instance);
+        IFormatterResolver resolver = options.MessagePackOptions.Resolver;
+        Assert.Same(IpcChannel.Supervisor.AotWorker.PointResolver.Instance.GetFormatter<IpcChannel.Supervisor.AotWorker.Point>(),
+            resolver.GetFormatter<IpcChannel.Supervisor.AotWorker.Point>());
+        ProtocolResolver.RegisterEnvelopes<IpcChannel.Supervisor.AotWorker.Point, string>();
+        Assert.IsType<IpcChannel.Supervisor.Protocol.Formatters.DownEnvelopeFormatter<IpcChannel.Supervisor.AotWorker.Point>>(
+            resolver.GetFormatter<DownEnvelope<IpcChannel.Supervisor.AotWorker.Point>>());
+        Assert.Equal(ContractlessStandardResolver.Instance.GetFormatter<ProbeCommand>()!.GetType(), resolver.GetFormatter<ProbeCommand>()!.GetType());
+        Assert.Same(MessagePackSecurity.UntrustedData, options.MessagePackOptions.Security);
+
+        // The point travels inside an envelope as the app's formatter writes it: [x, y, label].
+        var envelope = new DownEnvelope<IpcChannel.Supervisor.AotWorker.Point>(DownKind.Message, 0, new(1, 2, "a"));
+        byte[] bytes = MessagePackSerializer.Serialize(envelope, options.MessagePackOptions);
+        Assert.Equal(envelope, MessagePackSerializer.Deserialize<DownEnvelope<IpcChannel.Supervisor.AotWorker.Point>>(bytes, options.MessagePackOptions));
+        Assert.True(bytes.AsSpan().IndexOf(new byte[] { 0x93, 0x01, 0x02, 0xA1, (byte)'a' }) >= 0, Convert.ToHexString(bytes));
+    }
+
     private static void AssertSameAsContractless<T>()
     {
         object? ours = ProtocolResolver.Instance.GetFormatter<T>();

@@ -22,17 +22,17 @@ namespace IpcChannel.Supervisor.Child;
 /// <typeparam name="TOut">Messages to the parent.</typeparam>
 internal sealed class WorkerChildConnection<TIn, TOut>
 {
-    private WorkerChildConnection(WorkerLaunchInfo info)
+    private WorkerChildConnection(WorkerLaunchInfo info, IpcSerializerOptions data)
     {
         // The sandbox's second stage first: seccomp on every thread (TSYNC; threads started later inherit it),
         // verified, before this process opens anything of its parent's. A no-op outside a sandboxed launch.
         Sandbox = SandboxStages.ApplySecondStage();
-        ProtocolResolver.Warm<TIn, TOut>();
+        ProtocolResolver.Warm<TIn, TOut>(data);
         Up = IpcSender<ControlUp>.Connect(info.Bootstrap, ProtocolResolver.Options);
         try
         {
-            (DataDownSender, DataDown) = Ipc.Channel<DownEnvelope<TIn>>(ProtocolResolver.Options);
-            (DataUp, DataUpReceiver) = Ipc.Channel<UpEnvelope<TOut>>(ProtocolResolver.Options);
+            (DataDownSender, DataDown) = Ipc.Channel<DownEnvelope<TIn>>(data);
+            (DataUp, DataUpReceiver) = Ipc.Channel<UpEnvelope<TOut>>(data);
             (ControlDownSender, ControlDown) = Ipc.Channel<ControlDown>(ProtocolResolver.Options);
         }
         catch
@@ -72,11 +72,12 @@ internal sealed class WorkerChildConnection<TIn, TOut>
 
     /// <summary>Starts opening the connection on a pool thread.</summary>
     /// <param name="info">What the parent told this process.</param>
+    /// <param name="data">The options of the data channels (the worker's message resolver, if the app gave one).</param>
     /// <returns>The connection; faults with the <see cref="IpcException"/> of a failed connect, or the
     /// <see cref="SandboxException"/> of a sandbox stage that could not be applied.</returns>
-    public static Task<WorkerChildConnection<TIn, TOut>> OpenAsync(WorkerLaunchInfo info)
+    public static Task<WorkerChildConnection<TIn, TOut>> OpenAsync(WorkerLaunchInfo info, IpcSerializerOptions data)
     {
-        Task<WorkerChildConnection<TIn, TOut>> opening = Task.Run(() => new WorkerChildConnection<TIn, TOut>(info));
+        Task<WorkerChildConnection<TIn, TOut>> opening = Task.Run(() => new WorkerChildConnection<TIn, TOut>(info, data));
 
         // A host that fails to build never awaits it: observe the fault so it is not reported as unobserved.
         _ = opening.ContinueWith(static t => _ = t.Exception, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously);

@@ -5,6 +5,7 @@ using System.Linq;
 using System.Reflection;
 using IpcChannel.Supervisor.Child;
 using IpcChannel.Supervisor.Parent;
+using IpcChannel.Supervisor.Protocol;
 using IpcChannel.Supervisor.Sandbox;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -157,7 +158,8 @@ internal static class WorkerRegistrar
         if (child.PendingConnection is null)
         {
             // Connect to the parent while the app goes on building its host.
-            var pending = new PendingWorkerConnection<TIn, TOut>(WorkerChildConnection<TIn, TOut>.OpenAsync(child.Info));
+            var pending = new PendingWorkerConnection<TIn, TOut>(
+                WorkerChildConnection<TIn, TOut>.OpenAsync(child.Info, ProtocolResolver.OptionsFor(options.GetMessageResolver())));
             child.PendingConnection = pending;
             services.AddSingleton(pending);
         }

@@ -12,7 +12,11 @@ internal sealed class WorkerSlot<TIn, TOut> : WorkerSlot
     {
         Client = new IpcWorkerClient<TIn, TOut>(this);
         ProtocolResolver.RegisterEnvelopes<TIn, TOut>();
+        _data = ProtocolResolver.OptionsFor(options.GetMessageResolver());
     }
+
+    /// <summary>The options of this worker's data channels (the app's message resolver, if it gave one).</summary>
+    private readonly IpcSerializerOptions _data;
 
     public IpcWorkerClient<TIn, TOut> Client { get; }
 
@@ -34,7 +38,7 @@ internal sealed class WorkerSlot<TIn, TOut> : WorkerSlot
         }
 
         run.Control = hello.ControlDown.To<ControlDown>();
-        var connection = new WorkerConnection<TIn, TOut>(run, hello.DataDown.To<DownEnvelope<TIn>>(), hello.DataUp.To<UpEnvelope<TOut>>());
+        var connection = new WorkerConnection<TIn, TOut>(run, hello.DataDown.To<DownEnvelope<TIn>>(_data), hello.DataUp.To<UpEnvelope<TOut>>(_data));
         run.Data = connection;
         connection.Pump = PumpAsync(connection, supervisor);
     }

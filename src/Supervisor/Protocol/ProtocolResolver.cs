@@ -32,19 +32,29 @@ internal sealed class ProtocolResolver : IFormatterResolver
     {
     }
 
+    /// <summary>
+    /// The options of one worker's data channels: <see cref="Options"/>, or, with the app's resolver for the worker's
+    /// message types (<see cref="IpcWorkerOptions.UseMessageResolver"/>), that resolver first and this one behind it
+    /// (the envelopes, then the built-in and contractless fallbacks for what the app's does not know).
+    /// </summary>
+    public static IpcSerializerOptions OptionsFor(IFormatterResolver? messages) => messages is null
+        ? Options
+        : IpcSerializerOptions.Create(
+            new MessagePackSerializerOptions(CompositeResolver.Create(messages, Instance)).WithSecurity(MessagePackSecurity.UntrustedData));
+
     public IMessagePackFormatter<T>? GetFormatter<T>() => Cache<T>.Formatter ?? Resolve<T>();
 
     /// <summary>
-    /// Resolves, off the critical path, the formatters a worker with these message types will use (the envelopes'
-    /// included, see <see cref="RegisterEnvelopes{TIn, TOut}"/>).
+    /// Resolves, off the critical path, the formatters a worker with these message types will use with the data
+    /// channels' options <paramref name="data"/> (the envelopes included, see <see cref="RegisterEnvelopes{TIn, TOut}"/>).
     /// </summary>
-    public static void Warm<TIn, TOut>()
+    public static void Warm<TIn, TOut>(IpcSerializerOptions data)
     {
         RegisterEnvelopes<TIn, TOut>();
         _ = Instance.GetFormatter<ControlUp>();
         _ = Instance.GetFormatter<ControlDown>();
-        _ = Instance.GetFormatter<TIn>();
-        _ = Instance.GetFormatter<TOut>();
+        _ = data.MessagePackOptions.Resolver.GetFormatter<TIn>();
+        _ = data.MessagePackOptions.Resolver.GetFormatter<TOut>();
     }
 
     /// <summary>
