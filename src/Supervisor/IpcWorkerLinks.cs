@@ -16,8 +16,16 @@ public sealed class IpcWorkerLinks
     private readonly Dictionary<string, ConsumerEnd> _consumers = new(StringComparer.Ordinal);
     private readonly Dictionary<string, ProducerEnd> _producers = new(StringComparer.Ordinal);
     private readonly TimeSpan _sendWait;
+    private readonly IpcSerializerOptions _options;
 
-    internal IpcWorkerLinks(TimeSpan sendWait) => _sendWait = sendWait;
+    /// <param name="sendWait">How long a link's send waits for a consumer.</param>
+    /// <param name="options">How messages on this worker's links are serialized: the worker's data options (with the
+    /// app's message resolver, if it gave one: a NativeAOT worker needs it for its own types).</param>
+    internal IpcWorkerLinks(TimeSpan sendWait, IpcSerializerOptions options)
+    {
+        _sendWait = sendWait;
+        _options = options;
+    }
 
     /// <summary>The receiving end of a link this worker consumes. The same receiver for the worker's life;
     /// producers come and go behind it (it is never disconnected while this worker lives).</summary>
@@ -74,7 +82,7 @@ public sealed class IpcWorkerLinks
     {
         if (!_consumers.TryGetValue(link, out ConsumerEnd? end))
         {
-            (IpcSender<byte> sender, IpcReceiver<byte> receiver) = Ipc.Channel<byte>();
+            (IpcSender<byte> sender, IpcReceiver<byte> receiver) = Ipc.Channel<byte>(_options);
             end = new ConsumerEnd(sender.ToOpaque(), receiver.ToOpaque());
             _consumers.Add(link, end);
         }
@@ -86,7 +94,7 @@ public sealed class IpcWorkerLinks
     {
         if (!_producers.TryGetValue(link, out ProducerEnd? end))
         {
-            end = new ProducerEnd();
+            end = new ProducerEnd(_options);
             _producers.Add(link, end);
         }
 
@@ -105,7 +113,7 @@ public sealed class IpcWorkerLinks
 }
 
 /// <summary>The current sender of a produced link, replaced by the parent when the consumer restarts.</summary>
-internal sealed class ProducerEnd
+internal sealed class ProducerEnd(IpcSerializerOptions options)
 {
     private readonly Lock _lock = new();
     private OpaqueIpcSender? _raw;
@@ -132,7 +140,8 @@ internal sealed class ProducerEnd
             available = _available.Task;
             if (_typed is null && _raw is not null)
             {
-                _typed = _raw.To<T>();
+                // The sender arrived on the control channel (the protocol's options): type it with the links' own.
+                _typed = _raw.To<T>(options);
                 _raw = null;
             }
 

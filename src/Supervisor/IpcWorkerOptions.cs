@@ -85,8 +85,8 @@ public sealed class IpcWorkerOptions
 
     /// <summary>
     /// Serializes this worker's messages with <paramref name="resolver"/>: MessagePack formatters for its message
-    /// types (<c>TIn</c>, <c>TOut</c> and what they contain), consulted before MessagePack's built-in and contractless
-    /// resolvers. Without it (or with null) messages are serialized as IpcChannel's default does (contractless:
+    /// types (<c>TIn</c>, <c>TOut</c> and what they contain, and the types of its links), consulted before
+    /// MessagePack's built-in and contractless resolvers. Without it (or with null) messages are serialized as IpcChannel's default does (contractless:
     /// records and classes need no attributes).
     /// </summary>
     /// <param name="resolver">The formatters; null restores the default.</param>

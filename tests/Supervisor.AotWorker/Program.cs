@@ -6,6 +6,8 @@ using IpcChannel.Supervisor.AotWorker;
 return IpcWorkerEnvironment.WorkerName switch
 {
     string name when name.StartsWith("aot-sum", StringComparison.Ordinal) => await IpcWorkerHost.RunAsync<AotSumWorker, int, long>(args),
+    string name when name.StartsWith("aot-relay", StringComparison.Ordinal) =>
+        await IpcWorkerHost.RunAsync<AotRelayWorker, string, string>(args, configure: o => o.UseMessageResolver(PointResolver.Instance)),
     string name when name.StartsWith("aot-point", StringComparison.Ordinal) =>
         await IpcWorkerHost.RunAsync<AotPointWorker, Point, Point>(args, configure: o => o.UseMessageResolver(PointResolver.Instance)),
     string => await IpcWorkerHost.RunAsync<AotEchoWorker, string, string>(args),

@@ -123,6 +123,63 @@ public sealed class AotPointWorker : IpcWorker<Point, Point>
         ValueTask.FromResult(new Point(-request.X, -request.Y, request.Label + " mirrored"));
 }
 
+/// <summary>
+/// Both ends of the "points" link (AddIpcWorkerLink) in native workers: a worker whose name ends in "consumer" sums
+/// the points arriving on the link; "produce:N" sends N points (0..N-1, 0) on it, "sum:N" waits until N have arrived
+/// and answers "count:sum".
+/// </summary>
+public sealed class AotRelayWorker : IpcWorker<string, string>
+{
+    private long _count;
+    private long _sum;
+
+    /// <inheritdoc/>
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (!WorkerName.EndsWith("consumer", StringComparison.Ordinal))
+        {
+            await Task.Delay(Timeout.Infinite, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            return;
+        }
+
+        IpcReceiver<Point> points = Links.GetReceiver<Point>("points");
+        try
+        {
+            await foreach (Point point in points.ReadAllAsync(stoppingToken))
+            {
+                Interlocked.Add(ref _sum, point.X);
+                Interlocked.Increment(ref _count);
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    /// <inheritdoc/>
+    protected override async ValueTask<string> OnRequestAsync(string request, CancellationToken cancellationToken)
+    {
+        int n = int.Parse(request[(request.IndexOf(':', StringComparison.Ordinal) + 1)..], System.Globalization.CultureInfo.InvariantCulture);
+        if (request.StartsWith("produce:", StringComparison.Ordinal))
+        {
+            IpcWorkerLinkSender<Point> link = Links.GetSender<Point>("points");
+            for (int i = 0; i < n; i++)
+            {
+                await link.SendAsync(new Point(i, 0, "p"), cancellationToken);
+            }
+
+            return $"produced:{n}";
+        }
+
+        while (Interlocked.Read(ref _count) < n)
+        {
+            await Task.Delay(10, cancellationToken);
+        }
+
+        return $"{Interlocked.Read(ref _count)}:{Interlocked.Read(ref _sum)}";
+    }
+}
+
 /// <summary>The app's resolver for <see cref="Point"/> (given to both sides with IpcWorkerOptions.UseMessageResolver).</summary>
 public sealed class PointResolver : IFormatterResolver
 {

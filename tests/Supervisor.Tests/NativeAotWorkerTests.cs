@@ -101,6 +101,37 @@ public class NativeAotWorkerTests(AotWorkerFixture aot) : IClassFixture<AotWorke
     }
 
     [Fact(Timeout = 600_000)]
+    public async Task Aot_BrokeredLink_CarriesTheAppsType_AndIsRemadeAfterTheConsumerRestarts()
+    {
+        // Two native workers, a link of records between them: the links use the workers' message resolver too.
+        await using SupervisedHost host = SupervisedHost.Create(b =>
+        {
+            foreach (string name in new[] { "aot-relay-producer", "aot-relay-consumer" })
+            {
+                b.AddIpcWorker<AotRelayWorker>(name, o =>
+                {
+                    SupervisedHost.UseTestLaunch(o, aot.Executable);
+                    o.Sandbox.Enabled = false;
+                    o.UseMessageResolver(PointResolver.Instance);
+                });
+            }
+
+            b.Services.AddIpcWorkerLink("points", producer: "aot-relay-producer", consumer: "aot-relay-consumer");
+        });
+        await host.StartAsync();
+        IpcWorkerClient<string, string> producer = Client<string, string>(host, "aot-relay-producer");
+        IpcWorkerClient<string, string> consumer = Client<string, string>(host, "aot-relay-consumer");
+
+        Assert.Equal("produced:100", await producer.RequestAsync("produce:100", TimeSpan.FromSeconds(30)));
+        Assert.Equal("100:4950", await consumer.RequestAsync("sum:100", TimeSpan.FromSeconds(30)));
+
+        ProcessWatch.Signal(consumer.Status.Pid, 9);
+        await host.WaitForStartAsync("aot-relay-consumer", 2);
+        Assert.Equal("produced:10", await producer.RequestAsync("produce:10", TimeSpan.FromSeconds(30)));
+        Assert.Equal("10:45", await consumer.RequestAsync("sum:10", TimeSpan.FromSeconds(30)));
+    }
+
+    [Fact(Timeout = 600_000)]
     public async Task Aot_FailFast_RestartedAndServing_HandleUnchanged()
     {
         await using SupervisedHost host = Create("aot-echo");

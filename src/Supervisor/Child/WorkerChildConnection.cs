@@ -85,8 +85,10 @@ internal sealed class WorkerChildConnection<TIn, TOut>
     }
 }
 
-/// <summary>The worker's connection being opened (a DI singleton of the worker process).</summary>
+/// <summary>The worker's connection being opened (a DI singleton of the worker process), and the options of its data
+/// channels and links (the app's message resolver, if it gave one).</summary>
 /// <typeparam name="TIn">Messages from the parent.</typeparam>
 /// <typeparam name="TOut">Messages to the parent.</typeparam>
 /// <param name="Opening">Completes with the connection, or faults with the failed connect's exception.</param>
-internal sealed record PendingWorkerConnection<TIn, TOut>(Task<WorkerChildConnection<TIn, TOut>> Opening);
+/// <param name="Data">The options of its data channels and links.</param>
+internal sealed record PendingWorkerConnection<TIn, TOut>(Task<WorkerChildConnection<TIn, TOut>> Opening, IpcSerializerOptions Data);

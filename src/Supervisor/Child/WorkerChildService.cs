@@ -43,7 +43,7 @@ internal sealed partial class WorkerChildService<[DynamicallyAccessedMembers(Dyn
         _watchdog = watchdog;
         _forwarder = services.GetService<LogForwarder>();
         _logger = loggers.CreateLogger("IpcChannel.Supervisor.Worker");
-        Links = new IpcWorkerLinks(TimeSpan.FromSeconds(30));
+        Links = new IpcWorkerLinks(TimeSpan.FromSeconds(30), connection.Data);
         watchdog.Attach(lifetime);
     }
 

@@ -158,8 +158,8 @@ internal static class WorkerRegistrar
         if (child.PendingConnection is null)
         {
             // Connect to the parent while the app goes on building its host.
-            var pending = new PendingWorkerConnection<TIn, TOut>(
-                WorkerChildConnection<TIn, TOut>.OpenAsync(child.Info, ProtocolResolver.OptionsFor(options.GetMessageResolver())));
+            IpcSerializerOptions data = ProtocolResolver.OptionsFor(options.GetMessageResolver());
+            var pending = new PendingWorkerConnection<TIn, TOut>(WorkerChildConnection<TIn, TOut>.OpenAsync(child.Info, data), data);
             child.PendingConnection = pending;
             services.AddSingleton(pending);
         }
