@@ -1,6 +1,5 @@
 using System;
 using System.Diagnostics.CodeAnalysis;
-using System.Threading;
 using MessagePack;
 using MessagePack.Formatters;
 
@@ -28,38 +27,21 @@ internal sealed class IpcHandleResolver : IFormatterResolver
     }
 
     /// <inheritdoc/>
-    public IMessagePackFormatter<T>? GetFormatter<T>() => Volatile.Read(ref Cache<T>.Resolved) ? Cache<T>.Formatter : Resolve<T>();
+    public IMessagePackFormatter<T>? GetFormatter<T>() => Cache<T>.Formatter ?? Resolve<T>();
 
     /// <summary>Registers the formatter of <typeparamref name="T"/> as statically compiled code (before any lookup of it).</summary>
     /// <typeparam name="T">An IpcChannel handle type.</typeparam>
     /// <param name="formatter">Its formatter.</param>
-    internal static void Register<T>(IMessagePackFormatter<T> formatter)
-    {
-        if (!Cache<T>.Resolved)
-        {
-            Interlocked.CompareExchange(ref Cache<T>.Formatter, formatter, null);
-            Volatile.Write(ref Cache<T>.Resolved, true);
-        }
-    }
+    internal static void Register<T>(IMessagePackFormatter<T> formatter) => Cache<T>.Formatter ??= formatter;
 
-    private static IMessagePackFormatter<T>? Resolve<T>()
-    {
-        // Racing threads compute the same (stateless) formatter; the first one stored wins.
-        var created = (IMessagePackFormatter<T>?)Create(typeof(T));
-        if (created is not null)
-        {
-            Interlocked.CompareExchange(ref Cache<T>.Formatter, created, null);
-        }
+    // Racing threads compute equivalent (stateless) formatters; whichever is stored is as good. A type that is not
+    // ours gets null, looked up again only if MessagePack asks again (its composite resolver caches the answer).
+    private static IMessagePackFormatter<T>? Resolve<T>() => Cache<T>.Formatter = (IMessagePackFormatter<T>?)Create(typeof(T));
 
-        Volatile.Write(ref Cache<T>.Resolved, true);
-        return Cache<T>.Formatter;
-    }
-
-    /// <summary>One formatter per type; <see cref="Resolved"/> is set once <see cref="Formatter"/> is final (null: not ours).</summary>
+    /// <summary>One formatter per type, set once known (a single reference: read and written atomically).</summary>
     private static class Cache<T>
     {
         public static IMessagePackFormatter<T>? Formatter;
-        public static bool Resolved;
     }
 
     [UnconditionalSuppressMessage("AOT", "IL3050:RequiresDynamicCode", Justification =
