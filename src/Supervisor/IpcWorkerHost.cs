@@ -99,7 +99,7 @@ public static class IpcWorkerHost
     public static Task<int> RunAsync<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] TWorker, TIn, TOut>(
         string[] args, Action<IServiceCollection>? configureServices = null, Action<IpcWorkerOptions>? configure = null)
         where TWorker : IpcWorker<TIn, TOut> =>
-        RunAsync(args, typeof(TWorker).Name, (services, child) => WorkerRegistrar.RegisterChild<TWorker, TIn, TOut>(services, child, configure), configureServices);
+        RunAsync(args, typeof(TWorker).Name, (services, child) => WorkerRegistrar.RegisterChildTyped<TWorker, TIn, TOut>(services, child, configure), configureServices);
 
     private static async Task<int> RunAsync(string[] args, string workerTypeName, Action<IServiceCollection, WorkerChildServiceProviderFactory> register, Action<IServiceCollection>? configureServices)
     {

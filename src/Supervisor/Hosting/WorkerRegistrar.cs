@@ -61,7 +61,7 @@ internal static class WorkerRegistrar
         {
             if (string.Equals(child.Info.WorkerName, name, StringComparison.Ordinal))
             {
-                RegisterChild(services, child, workerType, configure);
+                RegisterChild(services, child, workerType, input, output, configure);
             }
 
             return;
@@ -120,29 +120,20 @@ internal static class WorkerRegistrar
     /// <see cref="IpcWorkerHost"/> (a bare <see cref="ServiceCollection"/>): the launch info, the connection to the
     /// parent (whose opening starts here, so that it overlaps the rest of the start) and the worker's service.
     /// <see cref="WorkerChildServiceProviderFactory.CreateBuilder"/> completes it once the app's registrations are in.
-    /// This form finds the message types by reflection; <see cref="RegisterChild{TWorker, TIn, TOut}"/> is the statically typed one.
+    /// This form finds the message types by reflection; <see cref="RegisterChildTyped{TWorker, TIn, TOut}"/> is the statically typed one.
     /// </summary>
     /// <exception cref="ArgumentException"><paramref name="workerType"/> is not a concrete <see cref="IpcWorker{TIn, TOut}"/>.</exception>
     [RequiresDynamicCode(DynamicCodeReason)]
-    [UnconditionalSuppressMessage("Trimming", "IL2060:MakeGenericMethod", Justification =
-        "The only annotated type argument is the worker type, which carries the same PublicConstructors annotation here; the message types need none.")]
     public static void RegisterChild(IServiceCollection services, WorkerChildServiceProviderFactory child,
         [DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] Type workerType, Action<IpcWorkerOptions>? configure)
     {
         (Type input, Type output) = GetMessageTypes(workerType);
-        MethodInfo register = typeof(WorkerRegistrar).GetMethod(nameof(RegisterChildTyped), BindingFlags.NonPublic | BindingFlags.Static)!
-            .MakeGenericMethod(workerType, input, output);
-        register.Invoke(null, BindingFlags.DoNotWrapExceptions, binder: null, [services, child, configure], culture: null);
+        RegisterChild(services, child, workerType, input, output, configure);
     }
 
-    /// <summary>The statically typed form of <see cref="RegisterChild(IServiceCollection, WorkerChildServiceProviderFactory, Type, Action{IpcWorkerOptions}?)"/>:
-    /// no reflection, what an ahead-of-time compiled worker runs.</summary>
-    public static void RegisterChild<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] TWorker, TIn, TOut>(
-        IServiceCollection services, WorkerChildServiceProviderFactory child, Action<IpcWorkerOptions>? configure)
-        where TWorker : IpcWorker<TIn, TOut> =>
-        RegisterChildTyped<TWorker, TIn, TOut>(services, child, configure);
-
-    private static void RegisterChildTyped<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] TWorker, TIn, TOut>(
+    /// <summary>The statically typed registration of a worker process's worker: no reflection, what an ahead-of-time
+    /// compiled worker runs (and what the <see cref="Type"/>-based forms end in).</summary>
+    public static void RegisterChildTyped<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] TWorker, TIn, TOut>(
         IServiceCollection services, WorkerChildServiceProviderFactory child, Action<IpcWorkerOptions>? configure)
         where TWorker : IpcWorker<TIn, TOut>
     {
@@ -167,6 +158,17 @@ internal static class WorkerRegistrar
         var descriptor = ServiceDescriptor.Singleton<IHostedService, WorkerChildService<TWorker, TIn, TOut>>();
         services.Add(descriptor);
         child.WorkerService = descriptor;
+    }
+
+    [RequiresDynamicCode(DynamicCodeReason)]
+    [UnconditionalSuppressMessage("Trimming", "IL2060:MakeGenericMethod", Justification =
+        "The only annotated type argument is the worker type, which carries the same PublicConstructors annotation here; the message types need none.")]
+    private static void RegisterChild(IServiceCollection services, WorkerChildServiceProviderFactory child,
+        [DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] Type workerType, Type input, Type output, Action<IpcWorkerOptions>? configure)
+    {
+        MethodInfo register = typeof(WorkerRegistrar).GetMethod(nameof(RegisterChildTyped), BindingFlags.Public | BindingFlags.Static)!
+            .MakeGenericMethod(workerType, input, output);
+        register.Invoke(null, BindingFlags.DoNotWrapExceptions, binder: null, [services, child, configure], culture: null);
     }
 
     private static (Type In, Type Out) GetMessageTypes(Type workerType)
