@@ -64,10 +64,12 @@ public class BasicTests
         Assert.Equal(1, client.Status.Incarnation);
     }
 
-    [Fact(Timeout = 120_000)]
-    public async Task Logs_ArriveInParent_WithWorkerScope()
+    [Theory(Timeout = 120_000)]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Logs_ArriveInParent_WithWorkerScope(bool leanEntry)
     {
-        await using SupervisedHost host = SupervisedHost.Create(b => SupervisedHost.AddProbe(b, "probe"));
+        await using SupervisedHost host = SupervisedHost.Create(b => SupervisedHost.AddProbe(b, "probe", leanEntry ? SupervisedHost.UseLeanEntry : null));
         await host.StartAsync();
         IpcWorkerClient<ProbeCommand, ProbeReply> client = host.Client("probe");
         int pid = client.Status.Pid;

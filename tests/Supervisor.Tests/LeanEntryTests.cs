@@ -12,14 +12,15 @@ namespace IpcChannel.Supervisor.Tests;
 
 /// <summary>
 /// Workers whose process takes the lean entry point (<see cref="IpcWorkerHost.RunAsync{TWorker}"/>, no Generic Host):
-/// the test host app does when TESTHOST_ENTRY=lean. The parent side is the usual AddIpcWorker.
+/// the test host app does when TESTHOST_ENTRY=lean. The parent side is the usual AddIpcWorker. The logs and SIGKILL
+/// tests of the hosted path run with the lean entry too (BasicTests, RestartTests: their leanEntry case).
 /// </summary>
 public class LeanEntryTests
 {
     private static void AddLeanProbe(HostApplicationBuilder builder, string name, Action<IpcWorkerOptions>? configure = null) =>
         SupervisedHost.AddProbe(builder, name, o =>
         {
-            o.Environment["TESTHOST_ENTRY"] = "lean";
+            SupervisedHost.UseLeanEntry(o);
             configure?.Invoke(o);
         });
 
@@ -50,42 +51,6 @@ public class LeanEntryTests
         await host.Client("hosted").RequestAsync(new ProbeCommand("echo", "loaded"));
         Assert.DoesNotContain("/Microsoft.Extensions.Hosting.dll", System.IO.File.ReadAllText($"/proc/{reply.Pid}/maps"));
         Assert.Contains("/Microsoft.Extensions.Hosting.dll", System.IO.File.ReadAllText($"/proc/{host.Client("hosted").Status.Pid}/maps"));
-    }
-
-    [Fact(Timeout = 120_000)]
-    public async Task Lean_LogsArriveInParent_WithWorkerScope()
-    {
-        await using SupervisedHost host = SupervisedHost.Create(b => AddLeanProbe(b, "probe"));
-        await host.StartAsync();
-        IpcWorkerClient<ProbeCommand, ProbeReply> client = host.Client("probe");
-        int pid = client.Status.Pid;
-
-        await client.RequestAsync(new ProbeCommand("log", "L42"));
-
-        LogEntry logged = await host.Logs.WaitForAsync(e => e.Message.Contains("log-marker L42"));
-        Assert.Equal(typeof(ProbeWorker).FullName, logged.Category);
-        Assert.Equal(LogLevel.Information, logged.Level);
-        Assert.Equal("probe", logged.Scope["WorkerName"]);
-        Assert.Equal(pid, logged.Scope["WorkerPid"]);
-        Assert.Equal(1, logged.Scope["WorkerIncarnation"]);
-    }
-
-    [Fact(Timeout = 120_000)]
-    public async Task Lean_SigKill_RestartedAndServing()
-    {
-        await using SupervisedHost host = SupervisedHost.Create(b => AddLeanProbe(b, "probe"));
-        await host.StartAsync();
-        IpcWorkerClient<ProbeCommand, ProbeReply> client = host.Client("probe");
-        int firstPid = client.Status.Pid;
-
-        ProcessWatch.Signal(firstPid, 9);
-        await host.WaitForStartAsync("probe", 2);
-
-        ProbeReply reply = await client.RequestAsync(new ProbeCommand("echo", "back"));
-        Assert.Equal("back", reply.Text);
-        Assert.Equal(2, reply.Incarnation);
-        Assert.NotEqual(firstPid, reply.Pid);
-        Assert.Same(client, host.Client("probe"));
     }
 
     [Fact(Timeout = 120_000)]

@@ -29,10 +29,12 @@ public class RestartTests
         Assert.Contains("signal", ended.Message);
     }
 
-    [Fact(Timeout = 120_000)]
-    public async Task Crash_SigKill_RestartedAndServing()
+    [Theory(Timeout = 120_000)]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Crash_SigKill_RestartedAndServing(bool leanEntry)
     {
-        await using SupervisedHost host = SupervisedHost.Create(b => SupervisedHost.AddProbe(b, "probe"));
+        await using SupervisedHost host = SupervisedHost.Create(b => SupervisedHost.AddProbe(b, "probe", leanEntry ? SupervisedHost.UseLeanEntry : null));
         await host.StartAsync();
         IpcWorkerClient<ProbeCommand, ProbeReply> client = host.Client("probe");
         int firstPid = client.Status.Pid;
@@ -41,9 +43,11 @@ public class RestartTests
         await host.WaitForStartAsync("probe", 2);
 
         ProbeReply reply = await client.RequestAsync(new ProbeCommand("echo", "back"));
+        Assert.Equal("back", reply.Text);
         Assert.Equal(2, reply.Incarnation);
         Assert.NotEqual(firstPid, reply.Pid);
         Assert.True(ProcessWatch.ExitedWithin(firstPid, TimeSpan.Zero));
+        Assert.Same(client, host.Client("probe"));
     }
 
     [Fact(Timeout = 120_000)]

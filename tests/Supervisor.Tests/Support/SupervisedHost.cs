@@ -52,6 +52,10 @@ public sealed class SupervisedHost : IAsyncDisposable
             configure?.Invoke(o);
         });
 
+    /// <summary>Makes a probe worker take the lean entry point (<see cref="IpcWorkerHost"/>, no Generic Host): the test
+    /// host app does when TESTHOST_ENTRY=lean. The parent side is the usual AddIpcWorker.</summary>
+    public static void UseLeanEntry(IpcWorkerOptions o) => o.Environment["TESTHOST_ENTRY"] = "lean";
+
     /// <summary>The tests' launch of a worker: <paramref name="executable"/> without arguments, bounds generous enough
     /// for a loaded 2-CPU machine, a heartbeat fast enough to notice a hung worker within a test.</summary>
     public static void UseTestLaunch(IpcWorkerOptions o, string executable)
