@@ -20,7 +20,17 @@ public sealed class IpcWorkerOptions
     /// <summary>How long a launched worker has to connect back and say hello; then it is killed and counted as a crash. Default 10 s.</summary>
     public TimeSpan StartTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
-    /// <summary>How long a worker has to exit after the graceful stop message; then it gets SIGTERM. Default 5 s.</summary>
+    /// <summary>
+    /// How long a worker has to exit after the graceful stop message; then it gets SIGTERM. Default 5 s.
+    /// <see cref="TimeSpan.Zero"/> is OTP's <c>brutal_kill</c>: SIGKILL at once, no message.
+    /// <see cref="System.Threading.Timeout.InfiniteTimeSpan"/> is OTP's <c>infinity</c>: the stop message, then no
+    /// limit. A worker whose channels closed has this long to exit too (<see cref="TerminateTimeout"/> when this is zero)
+    /// before it is killed as a crash.
+    /// </summary>
+    /// <remarks>The budget applies in full whoever stops the worker: the host's <c>HostOptions.ShutdownTimeout</c> does
+    /// not cut it short. Workers are stopped one after another, so the host's stop takes up to the sum of its workers'
+    /// <c>StopTimeout + TerminateTimeout</c>; keep an outer limit (systemd's <c>TimeoutStopSec=</c>, Kubernetes'
+    /// <c>terminationGracePeriodSeconds</c>) above it.</remarks>
     public TimeSpan StopTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>How long a worker has to exit after SIGTERM; then it gets SIGKILL. Default 2 s.</summary>

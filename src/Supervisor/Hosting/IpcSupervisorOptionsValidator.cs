@@ -26,6 +26,11 @@ internal sealed class IpcSupervisorOptionsValidator : IValidateOptions<IpcSuperv
             failures.Add($"{Prefix}: BackoffInitial ({options.BackoffInitial}) must be 0 or more and at most BackoffMax ({options.BackoffMax}).");
         }
 
+        if (options.BackoffResetAfter <= TimeSpan.Zero)
+        {
+            failures.Add($"{Prefix}: BackoffResetAfter must be positive, not {options.BackoffResetAfter}.");
+        }
+
         if (options.BackoffJitter is < 0 or > 1 || double.IsNaN(options.BackoffJitter))
         {
             failures.Add($"{Prefix}: BackoffJitter must be between 0 and 1, not {options.BackoffJitter}.");

@@ -12,7 +12,11 @@ internal sealed class IpcWorkerOptionsValidator : IValidateOptions<IpcWorkerOpti
         var failures = new List<string>();
         string prefix = $"IpcWorkerOptions of worker '{name}'";
         Positive(nameof(options.StartTimeout), options.StartTimeout);
-        Positive(nameof(options.StopTimeout), options.StopTimeout);
+        if (options.StopTimeout < TimeSpan.Zero && options.StopTimeout != System.Threading.Timeout.InfiniteTimeSpan)
+        {
+            failures.Add($"{prefix}: StopTimeout must be zero (SIGKILL at once, OTP brutal_kill), positive, or Timeout.InfiniteTimeSpan (wait as long as it takes, OTP infinity), not {options.StopTimeout}.");
+        }
+
         Positive(nameof(options.TerminateTimeout), options.TerminateTimeout);
         Positive(nameof(options.UnavailableTimeout), options.UnavailableTimeout);
         Positive(nameof(options.RequestTimeout), options.RequestTimeout);

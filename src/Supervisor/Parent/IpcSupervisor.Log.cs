@@ -49,6 +49,12 @@ internal sealed partial class IpcSupervisor
         [LoggerMessage(EventId = LogEvents.StandbyReady, Level = LogLevel.Debug, Message = "Worker {WorkerName} has a warm standby: pid {WorkerPid}, incarnation {WorkerIncarnation}, ready in {StartMilliseconds:0.0} ms.")]
         public static partial void StandbyReady(ILogger logger, string workerName, int workerPid, int workerIncarnation, double startMilliseconds);
 
+        [LoggerMessage(EventId = LogEvents.ShutdownTimeoutPassed, Level = LogLevel.Warning, Message = "The host's shutdown timeout passed while workers are still stopping; each worker keeps its own stop budget (StopTimeout, TerminateTimeout).")]
+        public static partial void ShutdownTimeoutPassed(ILogger logger);
+
+        [LoggerMessage(EventId = LogEvents.InitialStartFailed, Level = LogLevel.Critical, Message = "Worker {WorkerName} failed to start with the host: {Exit}. Stopping the workers started before it, in reverse order; the host's start fails.")]
+        public static partial void InitialStartFailed(ILogger logger, string workerName, string exit);
+
         [LoggerMessage(EventId = LogEvents.SupervisorLoopFailed, Level = LogLevel.Critical, Message = "The supervisor's loop failed; stopping the host.")]
         public static partial void LoopFailed(ILogger logger, Exception exception);
     }

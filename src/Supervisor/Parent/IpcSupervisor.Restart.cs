@@ -1,35 +1,39 @@
 using System;
 using System.Collections.Generic;
-using System.Diagnostics;
-using System.Diagnostics.Metrics;
 using System.Linq;
-using System.Security.Cryptography;
 using System.Threading;
 using System.Threading.Channels;
 using System.Threading.Tasks;
-using IpcChannel.Supervisor.Protocol;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
+using IpcChannel.Supervisor.Parent.Policy;
 
 namespace IpcChannel.Supervisor.Parent;
 
-/// <summary>The supervisor: the loop: OTP restart rules.</summary>
+/// <summary>The supervisor: the loop, carrying out the <see cref="RestartPlanner"/>'s plans.</summary>
 internal sealed partial class IpcSupervisor
 {
+    /// <summary>Posts an ended incarnation to the loop.</summary>
+    private void Post(WorkerRun run) => _events.Writer.TryWrite(new LoopEvent(run, null));
 
     private async Task LoopAsync()
     {
         try
         {
-            await foreach (WorkerRun run in _ended.Reader.ReadAllAsync().ConfigureAwait(false))
+            await foreach (LoopEvent next in _events.Reader.ReadAllAsync().ConfigureAwait(false))
             {
                 if (_stopping.IsCancellationRequested)
                 {
                     return;
                 }
 
-                await HandleEndedAsync(run).ConfigureAwait(false);
+                if (next.Ended is { } run)
+                {
+                    await HandleEndedAsync(run).ConfigureAwait(false);
+                }
+                else
+                {
+                    await StartGroupAsync(next.Due!).ConfigureAwait(false);
+                }
+
                 if (Volatile.Read(ref _gaveUp) != 0)
                 {
                     return;
@@ -67,68 +71,79 @@ internal sealed partial class IpcSupervisor
             _metrics.Crashed(slot.Name);
         }
 
-        bool restart = slot.Options.Restart switch
-        {
-            IpcRestartType.Permanent => true,
-            IpcRestartType.Transient => exit.Abnormal,
-            _ => false,
-        };
+        RestartPlan plan = _planner.OnExit(new WorkerEnd(slot.Index, exit.Abnormal, run.EndedAt), Views());
         using (_logger.BeginScope(run.Scope))
         {
             string described = exit.Describe();
-            Log.Exited(_logger, slot.Name, run.Scope.Pid, run.Number, described, slot.Options.Restart, restart);
+            Log.Exited(_logger, slot.Name, run.Scope.Pid, run.Number, described, slot.Options.Restart, !plan.Finished.Contains(slot.Index));
         }
 
-        if (!restart)
+        if (plan.GiveUp)
         {
-            slot.State = IpcWorkerState.Stopped;
-            slot.OnTerminal(IpcWorkerState.Stopped);
+            await GiveUpAsync(slot, exit, plan).ConfigureAwait(false);
             return;
         }
 
-        if (!TryRecordRestart())
+        // Siblings stopped by the strategy end on purpose: an exit of theirs already queued is not another event.
+        foreach (int i in plan.Stop)
         {
-            await GiveUpAsync(slot, exit).ConfigureAwait(false);
+            _slots[i].Current?.MarkBySupervisor();
+        }
+
+        foreach (int i in plan.Stop)
+        {
+            await StopRunAsync(_slots[i], $"{_options.Strategy}: worker {slot.Name} ended").ConfigureAwait(false);
+        }
+
+        foreach (int i in plan.Finished)
+        {
+            _slots[i].State = IpcWorkerState.Stopped;
+            _slots[i].OnTerminal(IpcWorkerState.Stopped);
+        }
+
+        if (plan.Start.Count == 0)
+        {
             return;
         }
 
-        List<WorkerSlot> group = _options.Strategy switch
+        foreach (int i in plan.Start)
         {
-            IpcRestartStrategy.OneForAll => _slots.Where(s => s == slot || IsAlive(s)).ToList(),
-            IpcRestartStrategy.RestForOne => _slots.Where(s => s == slot || (s.Index > slot.Index && IsAlive(s))).ToList(),
-            _ => [slot],
-        };
-        for (int i = group.Count - 1; i >= 0; i--)
-        {
-            if (group[i] != slot)
-            {
-                await StopRunAsync(group[i], $"{_options.Strategy}: worker {slot.Name} ended", _stopping.Token).ConfigureAwait(false);
-            }
+            _slots[i].State = IpcWorkerState.Restarting;
         }
 
-        foreach (WorkerSlot s in group)
+        Log.Restarting(_logger, slot.Name, plan.Delay.TotalMilliseconds, plan.Start.Count, _options.Strategy);
+        if (plan.Delay <= TimeSpan.Zero)
         {
-            if (s != slot && s.Options.Restart == IpcRestartType.Temporary)
-            {
-                s.State = IpcWorkerState.Stopped;
-                s.OnTerminal(IpcWorkerState.Stopped);
-            }
-            else
-            {
-                s.State = IpcWorkerState.Restarting;
-            }
+            await StartGroupAsync(plan.Start).ConfigureAwait(false);
+        }
+        else
+        {
+            _ = StartGroupLaterAsync(plan.Start, plan.Delay);
+        }
+    }
+
+    /// <summary>A group's backoff runs beside the loop, which goes on deciding other workers' ends; when it is over
+    /// the group's start is posted to the loop.</summary>
+    private async Task StartGroupLaterAsync(IReadOnlyList<int> group, TimeSpan delay)
+    {
+        try
+        {
+            await Task.Delay(delay, _time, _stopping.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            return;
         }
 
-        TimeSpan delay = NextBackoff(slot);
-        Log.Restarting(_logger, slot.Name, delay.TotalMilliseconds, group.Count, _options.Strategy);
-        if (delay > TimeSpan.Zero)
-        {
-            await Task.Delay(delay, _stopping.Token).ConfigureAwait(false);
-        }
+        _events.Writer.TryWrite(new LoopEvent(null, group));
+    }
 
-        foreach (WorkerSlot s in group)
+    private async Task StartGroupAsync(IReadOnlyList<int> group)
+    {
+        foreach (int i in group)
         {
-            if (s.State == IpcWorkerState.Restarting && !_stopping.IsCancellationRequested)
+            WorkerSlot s = _slots[i];
+            if (s.State == IpcWorkerState.Restarting && !_stopping.IsCancellationRequested && Volatile.Read(ref _gaveUp) == 0)
             {
                 s.Restarts++;
                 _metrics.Restarted(s.Name);
@@ -140,52 +155,35 @@ internal sealed partial class IpcSupervisor
         }
     }
 
+    /// <summary>The workers as the planner reads them.</summary>
+    private SlotView[] Views()
+    {
+        var views = new SlotView[_slots.Count];
+        for (int i = 0; i < views.Length; i++)
+        {
+            WorkerSlot s = _slots[i];
+            SlotPhase phase = s.State == IpcWorkerState.Restarting ? SlotPhase.RestartPending
+                : IsAlive(s) ? SlotPhase.Alive
+                : SlotPhase.Ended;
+            views[i] = new SlotView(s.Options.Restart, phase);
+        }
+
+        return views;
+    }
+
     private static bool IsAlive(WorkerSlot slot) =>
         slot.State is IpcWorkerState.Running or IpcWorkerState.Starting || (slot.Current is { } run && !run.Ended.IsCompleted);
 
-    /// <summary>OTP intensity: at most <see cref="IpcSupervisorOptions.MaxRestarts"/> restarts within the period.</summary>
-    private bool TryRecordRestart()
-    {
-        long now = Stopwatch.GetTimestamp();
-        while (_restartTimes.Count > 0 && Stopwatch.GetElapsedTime(_restartTimes.Peek(), now) > _options.RestartPeriod)
-        {
-            _restartTimes.Dequeue();
-        }
-
-        if (_restartTimes.Count >= _options.MaxRestarts)
-        {
-            return false;
-        }
-
-        _restartTimes.Enqueue(now);
-        return true;
-    }
-
-    /// <summary>First restart immediate; then <see cref="IpcSupervisorOptions.BackoffInitial"/> doubling up to the max, with jitter.</summary>
-    private TimeSpan NextBackoff(WorkerSlot slot)
-    {
-        if (slot.RunningFor > _options.BackoffResetAfter)
-        {
-            slot.BackoffSeries = 0;
-        }
-
-        int n = ++slot.BackoffSeries;
-        if (n == 1)
-        {
-            return TimeSpan.Zero;
-        }
-
-        double ms = Math.Min(_options.BackoffMax.TotalMilliseconds, _options.BackoffInitial.TotalMilliseconds * Math.Pow(2, n - 2));
-        double jitter = 1 + (_options.BackoffJitter * ((Random.Shared.NextDouble() * 2) - 1));
-        return TimeSpan.FromMilliseconds(Math.Max(0, ms * jitter));
-    }
-
-    private async Task GiveUpAsync(WorkerSlot slot, WorkerExit exit)
+    private async Task GiveUpAsync(WorkerSlot slot, WorkerExit exit, RestartPlan plan)
     {
         Volatile.Write(ref _gaveUp, 1);
         string described = exit.Describe();
         Log.GaveUp(_logger, slot.Name, described, _options.MaxRestarts, _options.RestartPeriod.TotalSeconds, _options.GiveUpExitCode);
-        await StopAllAsync("the supervisor gave up", CancellationToken.None).ConfigureAwait(false);
+        foreach (int i in plan.Stop)
+        {
+            await StopRunAsync(_slots[i], "the supervisor gave up").ConfigureAwait(false);
+        }
+
         foreach (WorkerSlot s in _slots)
         {
             await StopStandbyAsync(s).ConfigureAwait(false);
@@ -200,4 +198,7 @@ internal sealed partial class IpcSupervisor
         Environment.ExitCode = _options.GiveUpExitCode;
         _lifetime.StopApplication();
     }
+
+    /// <summary>What the loop handles: an ended incarnation, or a group whose backoff is over.</summary>
+    private readonly record struct LoopEvent(WorkerRun? Ended, IReadOnlyList<int>? Due);
 }

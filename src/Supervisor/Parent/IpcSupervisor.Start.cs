@@ -7,6 +7,7 @@ using System.Security.Cryptography;
 using System.Threading;
 using System.Threading.Channels;
 using System.Threading.Tasks;
+using IpcChannel.Supervisor.Parent.Policy;
 using IpcChannel.Supervisor.Protocol;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -58,8 +59,9 @@ internal sealed partial class IpcSupervisor
             Log.StartFailed(_logger, slot.Name, e.Message, e);
             run.SetReason($"could not launch: {e.Message}");
             _metrics.Crashed(slot.Name);
+            run.EndedAt = _time.GetTimestamp();
             run.Complete(-1);
-            _ended.Writer.TryWrite(run);
+            Post(run);
             return false;
         }
 
@@ -111,7 +113,8 @@ internal sealed partial class IpcSupervisor
 
         if (run.Ended.IsCompleted)
         {
-            return false;
+            // It said hello and ended at once: it started, and its end is an ordinary exit for the loop.
+            return true;
         }
 
         TimeSpan latency = Stopwatch.GetElapsedTime(run.LaunchedAt);
@@ -128,7 +131,7 @@ internal sealed partial class IpcSupervisor
             return true;
         }
 
-        run.RunningSince = Stopwatch.GetTimestamp();
+        _planner.OnUp(slot.Index);
         slot.LastHeartbeat = DateTimeOffset.UtcNow;
         slot.State = IpcWorkerState.Running;
         slot.OnUp(run);
@@ -142,6 +145,37 @@ internal sealed partial class IpcSupervisor
         IntroduceLinks(slot);
         LaunchStandbyIfWanted(slot);
         return true;
+    }
+
+    /// <summary>
+    /// A worker failed to start with the host (OTP <c>init_children</c>): the workers started before it are stopped in
+    /// reverse order and the host's start fails.
+    /// </summary>
+    /// <exception cref="IpcWorkerException">Always: names the worker and how its start ended.</exception>
+    private async Task FailStartAsync(WorkerSlot slot)
+    {
+        WorkerRun run = slot.Current!;
+        run.MarkBySupervisor();
+        string described;
+        try
+        {
+            described = (await run.Ended.WaitAsync(StopStep.KillWait, _time).ConfigureAwait(false)).Describe();
+        }
+        catch (TimeoutException)
+        {
+            described = run.Reason ?? "it did not start";
+        }
+
+        Log.InitialStartFailed(_logger, slot.Name, described);
+        await StopAllAsync($"worker {slot.Name} failed to start").ConfigureAwait(false);
+        foreach (WorkerSlot s in _slots)
+        {
+            await StopStandbyAsync(s).ConfigureAwait(false);
+            s.State = s == slot ? IpcWorkerState.Failed : IpcWorkerState.Stopped;
+            s.OnTerminal(s.State);
+        }
+
+        throw new IpcWorkerException(slot.Name, $"Worker '{slot.Name}' failed to start ({described}); the workers started before it were stopped.");
     }
 
     private void StartWatching(WorkerRun run)
@@ -163,7 +197,7 @@ internal sealed partial class IpcSupervisor
         }
 
         slot.Current = run;
-        run.RunningSince = Stopwatch.GetTimestamp();
+        _planner.OnUp(slot.Index);
         slot.LastHeartbeat = DateTimeOffset.UtcNow;
         slot.State = IpcWorkerState.Running;
         slot.OnUp(run);
@@ -214,10 +248,10 @@ internal sealed partial class IpcSupervisor
 
         run.MarkBySupervisor();
         run.Process?.Signal(Interop.SIGTERM);
-        if (!await ExitedWithinAsync(run, slot.Options.TerminateTimeout, CancellationToken.None).ConfigureAwait(false))
+        if (!await ExitedWithinAsync(run, slot.Options.TerminateTimeout).ConfigureAwait(false))
         {
             run.Process?.Kill();
-            await ExitedWithinAsync(run, TimeSpan.FromSeconds(5), CancellationToken.None).ConfigureAwait(false);
+            await ExitedWithinAsync(run, StopStep.KillWait).ConfigureAwait(false);
         }
     }
 
@@ -298,11 +332,12 @@ internal sealed partial class IpcSupervisor
     private async Task WatchExitAsync(WorkerRun run)
     {
         int code = await run.Process!.Exited.ConfigureAwait(false);
+        run.EndedAt = _time.GetTimestamp();
         _sandbox.Cleanup(run.Slot.Name, run.Sandbox);
         string reason = run.Reason ?? new WorkerExit(code, null, false).Describe();
         MarkDown(run, reason);
         await run.Slot.OnExitedAsync(run, reason).ConfigureAwait(false);
         run.Complete(code);
-        _ended.Writer.TryWrite(run);
+        Post(run);
     }
 }

@@ -1,34 +1,28 @@
 using System;
-using System.Collections.Generic;
-using System.Diagnostics;
-using System.Diagnostics.Metrics;
-using System.Linq;
-using System.Security.Cryptography;
 using System.Threading;
-using System.Threading.Channels;
 using System.Threading.Tasks;
+using IpcChannel.Supervisor.Parent.Policy;
 using IpcChannel.Supervisor.Protocol;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 
 namespace IpcChannel.Supervisor.Parent;
 
 /// <summary>The supervisor: stopping.</summary>
 internal sealed partial class IpcSupervisor
 {
-
-    private async Task StopAllAsync(string reason, CancellationToken cancellationToken)
+    private async Task StopAllAsync(string reason)
     {
         for (int i = _slots.Count - 1; i >= 0; i--)
         {
-            await StopRunAsync(_slots[i], reason, cancellationToken).ConfigureAwait(false);
+            await StopRunAsync(_slots[i], reason).ConfigureAwait(false);
         }
     }
 
-    /// <summary>Graceful stop message, then SIGTERM after <see cref="IpcWorkerOptions.StopTimeout"/>, then SIGKILL after
-    /// <see cref="IpcWorkerOptions.TerminateTimeout"/>. A cancelled token skips straight to SIGKILL.</summary>
-    private async Task StopRunAsync(WorkerSlot slot, string reason, CancellationToken cancellationToken)
+    /// <summary>Stops a worker by its <see cref="StopStep"/>s: the graceful stop message, then SIGTERM after
+    /// <see cref="IpcWorkerOptions.StopTimeout"/>, then SIGKILL after <see cref="IpcWorkerOptions.TerminateTimeout"/>
+    /// (or SIGKILL at once for a zero <c>StopTimeout</c>, or no limit for an infinite one). The worker's own budget
+    /// applies in full, whoever asks for the stop.</summary>
+    private async Task StopRunAsync(WorkerSlot slot, string reason)
     {
         if (slot.Current is not { } run || run.Ended.IsCompleted)
         {
@@ -40,38 +34,47 @@ internal sealed partial class IpcSupervisor
         MarkDown(run, $"stopped: {reason}");
         using IDisposable? scope = _logger.BeginScope(run.Scope);
         Log.Stopping(_logger, slot.Name, run.Scope.Pid, reason);
-        if (run.Connected && TrySend(run, new ControlDown { Kind = ControlDownKind.Stop })
-            && await ExitedWithinAsync(run, slot.Options.StopTimeout, cancellationToken).ConfigureAwait(false))
+        foreach (StopStep step in StopStep.For(slot.Options, run.Connected))
         {
-            Log.Stopped(_logger, slot.Name, run.Scope.Pid, "graceful stop");
-            return;
-        }
-
-        if (!cancellationToken.IsCancellationRequested)
-        {
-            Log.Escalating(_logger, slot.Name, run.Scope.Pid, "SIGTERM");
-            run.Process?.Signal(Interop.SIGTERM);
-            if (await ExitedWithinAsync(run, slot.Options.TerminateTimeout, cancellationToken).ConfigureAwait(false))
+            string how;
+            switch (step.Action)
             {
-                Log.Stopped(_logger, slot.Name, run.Scope.Pid, "SIGTERM");
+                case StopAction.Message:
+                    if (!TrySend(run, new ControlDown { Kind = ControlDownKind.Stop }))
+                    {
+                        continue;
+                    }
+
+                    how = "graceful stop";
+                    break;
+                case StopAction.Terminate:
+                    Log.Escalating(_logger, slot.Name, run.Scope.Pid, "SIGTERM");
+                    run.Process?.Signal(Interop.SIGTERM);
+                    how = "SIGTERM";
+                    break;
+                default:
+                    Log.Escalating(_logger, slot.Name, run.Scope.Pid, "SIGKILL");
+                    run.Process?.Kill();
+                    how = "SIGKILL";
+                    break;
+            }
+
+            if (await ExitedWithinAsync(run, step.Wait).ConfigureAwait(false) || step.Action == StopAction.Kill)
+            {
+                Log.Stopped(_logger, slot.Name, run.Scope.Pid, how);
                 return;
             }
         }
-
-        Log.Escalating(_logger, slot.Name, run.Scope.Pid, "SIGKILL");
-        run.Process?.Kill();
-        await ExitedWithinAsync(run, TimeSpan.FromSeconds(5), CancellationToken.None).ConfigureAwait(false);
-        Log.Stopped(_logger, slot.Name, run.Scope.Pid, "SIGKILL");
     }
 
-    private static async Task<bool> ExitedWithinAsync(WorkerRun run, TimeSpan timeout, CancellationToken cancellationToken)
+    private async Task<bool> ExitedWithinAsync(WorkerRun run, TimeSpan timeout)
     {
         try
         {
-            await run.Ended.WaitAsync(timeout, cancellationToken).ConfigureAwait(false);
+            await run.Ended.WaitAsync(timeout, _time).ConfigureAwait(false);
             return true;
         }
-        catch (Exception e) when (e is TimeoutException or OperationCanceledException)
+        catch (TimeoutException)
         {
             return false;
         }

@@ -7,6 +7,7 @@ using System.Security.Cryptography;
 using System.Threading;
 using System.Threading.Channels;
 using System.Threading.Tasks;
+using IpcChannel.Supervisor.Parent.Policy;
 using IpcChannel.Supervisor.Protocol;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -30,8 +31,9 @@ internal sealed partial class IpcSupervisor : IHostedService, IDisposable
     private readonly ILogger _logger;
     private readonly IHostApplicationLifetime _lifetime;
     private readonly SupervisorMetrics _metrics;
-    private readonly Channel<WorkerRun> _ended = Channel.CreateUnbounded<WorkerRun>(new UnboundedChannelOptions { SingleReader = true });
-    private readonly Queue<long> _restartTimes = new();
+    private readonly Channel<LoopEvent> _events = Channel.CreateUnbounded<LoopEvent>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly TimeProvider _time;
+    private readonly RestartPlanner _planner;
     private readonly CancellationTokenSource _stopping = new();
     private readonly WorkerSandbox _sandbox;
     private BootstrapServer? _bootstrap;
@@ -46,9 +48,11 @@ internal sealed partial class IpcSupervisor : IHostedService, IDisposable
         IEnumerable<IIpcWorkerLaunchFilter> filters,
         ILoggerFactory loggers,
         IMeterFactory meters,
-        IHostApplicationLifetime lifetime)
+        IHostApplicationLifetime lifetime,
+        TimeProvider? timeProvider = null)
     {
         _options = options.Value;
+        _time = timeProvider ?? TimeProvider.System;
         _filters = filters.ToArray();
         _loggers = loggers;
         _logger = loggers.CreateLogger("IpcChannel.Supervisor");
@@ -61,6 +65,7 @@ internal sealed partial class IpcSupervisor : IHostedService, IDisposable
             _byName.Add(slot.Name, slot);
         }
 
+        _planner = new RestartPlanner(_options, _slots.Count, _time, new Random());
         _links = links.ToArray();
         _metrics = new SupervisorMetrics(meters, () => _slots);
     }
@@ -85,26 +90,27 @@ internal sealed partial class IpcSupervisor : IHostedService, IDisposable
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _stopping.Token);
         foreach (WorkerSlot slot in _slots)
         {
-            await StartRunAsync(slot, linked.Token).ConfigureAwait(false);
+            if (!await StartRunAsync(slot, linked.Token).ConfigureAwait(false) && _options.FailHostOnStartFailure)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                await FailStartAsync(slot).ConfigureAwait(false);
+            }
         }
 
         _loop = Task.Run(LoopAsync, CancellationToken.None);
     }
 
+    /// <summary>Stops every worker in reverse start order, each with its own stop budget
+    /// (<see cref="IpcWorkerOptions.StopTimeout"/>, <see cref="IpcWorkerOptions.TerminateTimeout"/>): the host's
+    /// <c>ShutdownTimeout</c> (<paramref name="cancellationToken"/>) does not cut a worker's graceful stop short; when it
+    /// passes, a warning says so.</summary>
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         await _stopping.CancelAsync().ConfigureAwait(false);
-        _ended.Writer.TryComplete();
-        try
-        {
-            await _loop.WaitAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            // Out of time: stop what runs anyway, below.
-        }
-
-        await StopAllAsync("the host is stopping", cancellationToken).ConfigureAwait(false);
+        _events.Writer.TryComplete();
+        using CancellationTokenRegistration late = cancellationToken.Register(() => Log.ShutdownTimeoutPassed(_logger));
+        await _loop.ConfigureAwait(false);
+        await StopAllAsync("the host is stopping").ConfigureAwait(false);
         foreach (WorkerSlot slot in _slots)
         {
             await StopStandbyAsync(slot).ConfigureAwait(false);
@@ -171,13 +177,14 @@ internal sealed partial class IpcSupervisor : IHostedService, IDisposable
         }
     }
 
+    /// <summary>A worker that closed its channels is on its way out, as after a stop message: it has its graceful stop
+    /// time (<see cref="IpcWorkerOptions.StopTimeout"/>, or <see cref="IpcWorkerOptions.TerminateTimeout"/> when that is
+    /// zero) to exit, and how it exits decides what it was; one that is still there then is killed as a crash.</summary>
     private async Task KillIfLingeringAsync(WorkerRun run, string what)
     {
-        try
-        {
-            await run.Ended.WaitAsync(TimeSpan.FromSeconds(1)).ConfigureAwait(false);
-        }
-        catch (TimeoutException)
+        IpcWorkerOptions options = run.Slot.Options;
+        TimeSpan grace = options.StopTimeout == TimeSpan.Zero ? options.TerminateTimeout : options.StopTimeout;
+        if (!await ExitedWithinAsync(run, grace).ConfigureAwait(false))
         {
             Kill(run, $"{what} but the process did not exit");
         }

@@ -47,7 +47,8 @@ internal sealed class WorkerRun
 
     public long LaunchedAt { get; }
 
-    public long RunningSince { get; set; }
+    /// <summary>When the process ended, a timestamp of the supervisor's <see cref="System.TimeProvider"/> (set before <see cref="Complete"/>).</summary>
+    public long EndedAt { get; set; }
 
     public WorkerProcess? Process { get; set; }
 

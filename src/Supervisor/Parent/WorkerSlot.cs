@@ -65,9 +65,6 @@ internal abstract class WorkerSlot
 
     public int Restarts { get; set; }
 
-    /// <summary>Consecutive restarts in the current backoff series.</summary>
-    public int BackoffSeries { get; set; }
-
     public DateTimeOffset? LastHeartbeat { get; set; }
 
     public abstract Type InType { get; }
@@ -99,8 +96,6 @@ internal abstract class WorkerSlot
 
     /// <summary>The worker will not come back (stopped for good or the supervisor gave up).</summary>
     public abstract void OnTerminal(IpcWorkerState state);
-
-    public TimeSpan RunningFor => Current is { RunningSince: > 0 } run ? Stopwatch.GetElapsedTime(run.RunningSince) : TimeSpan.Zero;
 }
 
 /// <summary>A worker broke the protocol (wrong types, garbage, a second hello).</summary>
