@@ -32,6 +32,12 @@ public sealed partial class ProbeWorker(ILogger<ProbeWorker> logger) : IpcWorker
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
             Log.Stopping(logger, WorkerName, Environment.ProcessId);
+
+            // A worker told to stop slowly takes this long over its graceful stop (the shutdown-budget tests).
+            if (int.TryParse(Environment.GetEnvironmentVariable("TESTHOST_STOP_DELAY_MS"), out int stopDelay))
+            {
+                await Task.Delay(stopDelay, CancellationToken.None);
+            }
         }
 
         await consuming;

@@ -97,6 +97,18 @@ internal static class HostedApp
                 });
                 builder.AddIpcWorker<ProbeWorker>("crasher", o => o.Environment["TESTHOST_CRASH_AT_START"] = "1");
                 break;
+            case "giveup-backoff":
+                // A crash loop whose backoff delays are longer than the intensity's period: it must still give up.
+                builder.Services.AddIpcSupervisor(o =>
+                {
+                    o.MaxRestarts = 2;
+                    o.RestartPeriod = TimeSpan.FromSeconds(8);
+                    o.BackoffInitial = TimeSpan.FromSeconds(12);
+                    o.BackoffMax = TimeSpan.FromSeconds(12);
+                    o.BackoffJitter = 0.1;
+                });
+                builder.AddIpcWorker<ProbeWorker>("crasher", o => o.Environment["TESTHOST_CRASH_AT_START"] = "1");
+                break;
             case "badoptions":
                 builder.AddIpcWorker<ProbeWorker>("bad", o => o.HeartbeatTimeout = TimeSpan.FromMilliseconds(10));
                 break;
@@ -105,8 +117,17 @@ internal static class HostedApp
                 return 2;
         }
 
-        using IHost host = builder.Build();
-        await host.RunAsync();
+        using (IHost host = builder.Build())
+        {
+            await host.RunAsync();
+        }
+
+        // A worker told to linger stays on after its host and channels closed, as a process with slow exit work does.
+        if (IpcWorkerEnvironment.IsWorker && int.TryParse(Environment.GetEnvironmentVariable("TESTHOST_LINGER_MS"), out int linger))
+        {
+            Thread.Sleep(linger);
+        }
+
         return Environment.ExitCode;
     }
 }
