@@ -102,9 +102,9 @@ internal static class HostedApp
                 builder.Services.AddIpcSupervisor(o =>
                 {
                     o.MaxRestarts = 2;
-                    o.RestartPeriod = TimeSpan.FromSeconds(8);
-                    o.BackoffInitial = TimeSpan.FromSeconds(12);
-                    o.BackoffMax = TimeSpan.FromSeconds(12);
+                    o.RestartPeriod = TimeSpan.FromSeconds(20);
+                    o.BackoffInitial = TimeSpan.FromSeconds(25);
+                    o.BackoffMax = TimeSpan.FromSeconds(25);
                     o.BackoffJitter = 0.1;
                 });
                 builder.AddIpcWorker<ProbeWorker>("crasher", o => o.Environment["TESTHOST_CRASH_AT_START"] = "1");
