@@ -4,7 +4,6 @@ using System.Diagnostics.Metrics;
 using System.Threading.Tasks;
 using IpcChannel.Supervisor.TestHost;
 using IpcChannel.Supervisor.Tests.Support;
-using Microsoft.Extensions.DependencyInjection;
 using Xunit;
 
 namespace IpcChannel.Supervisor.Tests;
@@ -37,8 +36,6 @@ public class BadInputTests
 
         await using SupervisedHost host = SupervisedHost.Create(b =>
         {
-            // A failed start is then an ordinary crash (by default it fails the host's start: ConformanceEndToEndTests).
-            b.Services.AddIpcSupervisor(o => o.FailHostOnStartFailure = false);
             SupervisedHost.AddProbe(b, "good");
             SupervisedHost.AddProbe(b, "bad", o =>
             {

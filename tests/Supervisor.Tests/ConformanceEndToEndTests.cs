@@ -13,8 +13,8 @@ namespace IpcChannel.Supervisor.Tests;
 
 /// <summary>
 /// The restart rules that need real processes to prove (the rest are on the planner, in Conformance/): a crash loop
-/// under backoff gives up, a backoff never holds up another worker, a failed start fails the host, the shutdown
-/// budget, and how a worker's end is classified.
+/// under backoff gives up, a backoff never holds up another worker, a group restart revives a transient sibling, a
+/// failed start fails the host, the shutdown budget, and how a worker's end is classified.
 /// </summary>
 public class ConformanceEndToEndTests
 {
@@ -64,10 +64,32 @@ public class ConformanceEndToEndTests
     }
 
     [Fact(Timeout = 150_000)]
+    public async Task OneForAll_TransientSiblingThatEndedNormally_RevivedWhenTheGroupRestarts()
+    {
+        await using SupervisedHost host = SupervisedHost.Create(b =>
+        {
+            b.Services.AddIpcSupervisor(o => o.Strategy = IpcRestartStrategy.OneForAll);
+            SupervisedHost.AddProbe(b, "done", o => o.Restart = IpcRestartType.Transient);
+            SupervisedHost.AddProbe(b, "crashing");
+        });
+        await host.StartAsync();
+        IpcWorkerClient<ProbeCommand, ProbeReply> done = host.Client("done");
+        await done.RequestAsync(new ProbeCommand("finish"));
+        Assert.Contains("restart: False", (await host.WaitForExitAsync("done", 1)).Message);
+
+        ProcessWatch.Signal(host.Client("crashing").Status.Pid, 9);
+
+        await host.WaitForStartAsync("done", 2);
+        Assert.Equal(2, (await done.RequestAsync(new ProbeCommand("info"))).Incarnation);
+        Assert.Equal(IpcWorkerState.Running, done.Status.State);
+    }
+
+    [Fact(Timeout = 150_000)]
     public async Task WorkerFailingToStart_FailsTheHostsStart_StartedOnesStoppedInReverseOrder()
     {
         await using SupervisedHost host = SupervisedHost.Create(b =>
         {
+            b.Services.AddIpcSupervisor(o => o.FailHostOnStartFailure = true);   // the default, which SupervisedHost turns off
             SupervisedHost.AddProbe(b, "a");
             SupervisedHost.AddProbe(b, "b");
             SupervisedHost.AddProbe(b, "bad", o =>

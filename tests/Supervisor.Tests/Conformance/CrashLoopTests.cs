@@ -104,7 +104,7 @@ public class CrashLoopTests
     }
 
     [Fact]
-    public void Validator_AcceptsBackoffLongerThanThePeriod_WhichCanNoLongerHideACrashLoop()
+    public void Validator_AcceptsBackoffLongerThanThePeriod_ItCannotHideACrashLoop()
     {
         var options = new IpcSupervisorOptions { BackoffInitial = TimeSpan.FromSeconds(30), BackoffMax = TimeSpan.FromMinutes(5), RestartPeriod = TimeSpan.FromSeconds(1) };
 
