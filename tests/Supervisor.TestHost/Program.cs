@@ -96,6 +96,7 @@ internal static class HostedApp
                 builder.Services.AddIpcSupervisor(o =>
                 {
                     o.MaxRestarts = 2;
+                    o.FailHostOnStartFailure = false;   // a start failed by a loaded machine is one more crash
                     o.RestartPeriod = TimeSpan.FromSeconds(30);
                     o.BackoffInitial = TimeSpan.FromMilliseconds(10);
                 });
@@ -106,6 +107,7 @@ internal static class HostedApp
                 builder.Services.AddIpcSupervisor(o =>
                 {
                     o.MaxRestarts = 2;
+                    o.FailHostOnStartFailure = false;   // a start failed by a loaded machine is one more crash
                     o.RestartPeriod = TimeSpan.FromSeconds(20);
                     o.BackoffInitial = TimeSpan.FromSeconds(25);
                     o.BackoffMax = TimeSpan.FromSeconds(25);
