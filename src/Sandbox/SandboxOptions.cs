@@ -31,6 +31,15 @@ public sealed class SandboxOptions
     /// <summary>The default of <see cref="MaxGcHeapBytes"/>: 1 GiB.</summary>
     public const long DefaultMaxGcHeapBytes = 1L << 30;
 
+    /// <summary>The default of <see cref="MaxDataBytes"/>: 2 GiB (the default GC heap cap plus 1 GiB for everything else).</summary>
+    public const long DefaultMaxDataBytes = 2L << 30;
+
+    /// <summary>The smallest <see cref="MaxDataBytes"/> accepted: 128 MiB (the .NET runtime does not start under 64 MiB).</summary>
+    public const long MinimumMaxDataBytes = 128L << 20;
+
+    /// <summary>How much <see cref="MaxDataBytes"/> must exceed <see cref="MaxGcHeapBytes"/>: 64 MiB for the runtime's own memory.</summary>
+    public const long MinimumDataAboveGcHeapBytes = 64L << 20;
+
     /// <summary>Whether the worker is sandboxed at all. Default <see langword="true"/>.</summary>
     /// <remarks>When <see langword="false"/>, the launch is returned unchanged and the stages do nothing.</remarks>
     public bool Enabled { get; set; } = true;
@@ -96,6 +105,27 @@ public sealed class SandboxOptions
     /// supervisor restarts it. Default <see cref="DefaultMaxGcHeapBytes"/>; <see langword="null"/> sets no limit.
     /// </summary>
     public long? MaxGcHeapBytes { get; set; } = DefaultMaxGcHeapBytes;
+
+    /// <summary>
+    /// <c>RLIMIT_DATA</c>: the worker's total private writable memory — the GC heap, native allocations
+    /// (<c>malloc</c>, <c>NativeMemory</c>, anonymous <c>mmap</c>), thread stacks and the runtime's own data. An
+    /// allocation past it fails (<see cref="OutOfMemoryException"/> in .NET, on which the sandboxed worker fails fast),
+    /// so the worker dies alone and its supervisor restarts it. Default <see cref="DefaultMaxDataBytes"/>;
+    /// <see langword="null"/> leaves it unchanged.
+    /// </summary>
+    /// <remarks>
+    /// At least <see cref="MinimumMaxDataBytes"/>, and when <see cref="MaxGcHeapBytes"/> is set at least
+    /// <see cref="MinimumDataAboveGcHeapBytes"/> above it, so that the GC heap fits below it. The GC's reservations of
+    /// address space (<c>PROT_NONE</c>) do not count, only what it commits; <c>RLIMIT_AS</c> would count them.
+    /// </remarks>
+    public long? MaxDataBytes { get; set; } = DefaultMaxDataBytes;
+
+    /// <summary>
+    /// The host user IDs a supervisor running as root gives its workers, one per live worker (see
+    /// <see cref="SandboxUserIdRange"/>). Set <see cref="SandboxUserIdRange.Count"/> to 0 to run every worker as the
+    /// supervisor's user. Ignored when <see cref="RunAsUserId"/> is set.
+    /// </summary>
+    public SandboxUserIdRange UserIdRange { get; } = new();
 
     /// <summary>
     /// A cgroup v2 directory delegated to this supervisor, with the memory controller enabled for its children
@@ -247,6 +277,16 @@ public sealed class SandboxOptions
 
         CheckPositive(MaxGcHeapBytes, nameof(MaxGcHeapBytes), problems);
         CheckPositive(MaxMemoryBytes, nameof(MaxMemoryBytes), problems);
+        if (MaxDataBytes is < MinimumMaxDataBytes)
+        {
+            problems.Add($"MaxDataBytes must be at least {MinimumMaxDataBytes} (128 MiB): the .NET runtime needs that much to start.");
+        }
+        else if (MaxDataBytes is long data && MaxGcHeapBytes is long heap && data < heap + MinimumDataAboveGcHeapBytes)
+        {
+            problems.Add($"MaxDataBytes ({data}) must be at least MaxGcHeapBytes ({heap}) + {MinimumDataAboveGcHeapBytes} (64 MiB): RLIMIT_DATA also counts the GC heap, which must fit below it.");
+        }
+
+        UserIdRange.Validate(problems);
         return problems;
     }
 
