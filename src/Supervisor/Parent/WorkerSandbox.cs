@@ -261,7 +261,7 @@ internal sealed partial class WorkerSandbox : IDisposable
             return SandboxUser.Shared(machine.DistinctUsersProblem ?? "this machine cannot run it as another user");
         }
 
-        string? unreachable = FindUnreachable(spec, range.First, range.EffectiveGroupId);
+        string? unreachable = FindUnreachable(spec, options, range.First, range.EffectiveGroupId);
         if (unreachable is not null)
         {
             return SandboxUser.Shared($"a user of its own could not reach what it needs: {unreachable} (make the app and the .NET runtime readable, "
@@ -273,10 +273,17 @@ internal sealed partial class WorkerSandbox : IDisposable
             : SandboxUser.Shared($"all {range.Count} user IDs of SandboxOptions.UserIdRange (from {range.First}) are in use");
     }
 
-    /// <summary>What a worker running as <paramref name="userId"/> could not reach: the program, the files its arguments name, the runtime, the bootstrap socket's directory.</summary>
-    private string? FindUnreachable(SandboxLaunchSpec spec, int userId, int groupId)
+    /// <summary>
+    /// What a worker running as <paramref name="userId"/> could not reach: the program, the files its arguments name,
+    /// the runtime, the directories above its private directory and above the bootstrap socket's.
+    /// </summary>
+    private string? FindUnreachable(SandboxLaunchSpec spec, SandboxOptions options, int userId, int groupId)
     {
         var checks = new List<(string Path, int Access)>();
+
+        // Prepare makes the root 0711 when it creates it; above it, nothing is changed for the worker.
+        string root = options.WorkerDirectoryRoot ?? Path.Combine(Path.GetTempPath(), "ipcchannel-sandbox");
+        checks.Add((Directory.Exists(root) ? root : Path.GetDirectoryName(root) ?? "/", UserAccess.Execute));
         if (Path.IsPathFullyQualified(spec.Program))
         {
             checks.Add((spec.Program, UserAccess.Read | UserAccess.Execute));
