@@ -81,7 +81,8 @@ internal sealed partial class BootstrapServer : IDisposable
         _launchUsers.TryRemove(token, out _);
     }
 
-    private bool IsLaunchUser(uint uid)
+    /// <summary>Whether a launch in progress runs as <paramref name="uid"/> (the filter's second half).</summary>
+    internal bool IsLaunchUser(uint uid)
     {
         foreach (KeyValuePair<string, uint> launch in _launchUsers)
         {
