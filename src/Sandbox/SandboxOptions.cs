@@ -83,8 +83,9 @@ public sealed class SandboxOptions
     /// </summary>
     /// <remarks>
     /// The kernel does not apply this limit to real root (uid 0 outside any user namespace), even one without
-    /// capabilities; set <see cref="RunAsUserId"/> for it to hold. It counts every process of that user (inside the
-    /// worker's user namespace when there is one), so give each worker its own user if they must not share it.
+    /// capabilities: it holds when the worker runs as a user of its own (<see cref="UserIdRange"/>, the default under
+    /// a root supervisor) or as <see cref="RunAsUserId"/>. It counts every process and thread of that user (inside the
+    /// worker's user namespace when there is one).
     /// </remarks>
     public long? MaxProcesses { get; set; } = DefaultMaxProcesses;
 
@@ -164,7 +165,7 @@ public sealed class SandboxOptions
     /// Whether seccomp lets the worker create processes: <c>fork</c>, <c>vfork</c> and <c>clone</c> without
     /// <c>CLONE_THREAD</c> (threads are always allowed). Default <see langword="false"/>: a worker cannot exec
     /// anyway, and <see cref="MaxProcesses"/> does not stop a fork bomb of a worker that is real root (a root
-    /// supervisor without <see cref="RunAsUserId"/>), so the filter does.
+    /// supervisor whose workers share its user), so the filter does.
     /// </summary>
     public bool AllowProcessCreation { get; set; }
 
@@ -173,9 +174,14 @@ public sealed class SandboxOptions
 
     /// <summary>
     /// Runs the worker as this user ID (through setpriv(1), before any namespace is made), so that it is not root on
-    /// the host and <see cref="MaxProcesses"/> holds. Default <see langword="null"/>: the supervisor's user. Needs
-    /// <see cref="RunAsGroupId"/> too, and a supervisor allowed to change user (root).
+    /// the host and <see cref="MaxProcesses"/> holds. Default <see langword="null"/>: a user of its own from
+    /// <see cref="UserIdRange"/> where the launcher assigns one, else the launcher's. Needs <see cref="RunAsGroupId"/>
+    /// too, and a launcher allowed to change user (root).
     /// </summary>
+    /// <remarks>
+    /// For launchers that call <see cref="SandboxLauncher"/> themselves. The supervisor refuses it: every incarnation
+    /// and standby of a worker would share the one user, which <see cref="UserIdRange"/> avoids.
+    /// </remarks>
     public int? RunAsUserId { get; set; }
 
     /// <summary>The group ID that goes with <see cref="RunAsUserId"/>. Default <see langword="null"/>.</summary>
