@@ -2,13 +2,10 @@ using System.Runtime.InteropServices;
 
 namespace IpcChannel.Sandbox.TestWorker;
 
-/// <summary>The raw calls of the totals scenarios (threads, descriptors in flight).</summary>
+/// <summary>The raw calls of the thread scenario.</summary>
 internal static unsafe partial class Native
 {
     private const string Pthread = "libc";
-
-    public const int SOCK_DGRAM = 2;
-    public const int MSG_DONTWAIT = 0x40;
 
     /// <summary>Bytes reserved for a <c>pthread_attr_t</c> (56 on x86_64, 64 on arm64).</summary>
     public const int PthreadAttrSize = 64;

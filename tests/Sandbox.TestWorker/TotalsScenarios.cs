@@ -1,15 +1,14 @@
 using System;
+using System.Collections.Generic;
 using System.Runtime.InteropServices;
 using System.Threading;
+using IpcChannel.Tests.Support;
 
 namespace IpcChannel.Sandbox.TestWorker;
 
 /// <summary>Scenarios that try to exceed the worker's totals: native memory, threads, descriptors in flight.</summary>
 internal static unsafe class TotalsScenarios
 {
-    /// <summary>The most descriptors one SCM_RIGHTS message carries (the kernel's SCM_MAX_FD is 253).</summary>
-    private const int FdsPerMessage = 250;
-
     /// <summary>Allocates and touches <paramref name="megabytes"/> MiB of native memory in 16 MiB blocks, keeping all of it.</summary>
     public static int NativeAlloc(int megabytes)
     {
@@ -58,34 +57,13 @@ internal static unsafe class TotalsScenarios
     }
 
     /// <summary>
-    /// Queues descriptors in flight — one descriptor, <see cref="FdsPerMessage"/> times per message — on a datagram
-    /// socketpair it keeps and never reads, until <paramref name="wanted"/> are queued or sendmsg fails; prints
-    /// <c>INFLIGHT &lt;n&gt; errno=&lt;e&gt;</c> and then holds them until it is killed.
+    /// Queues <paramref name="wanted"/> descriptors in flight on a socketpair it keeps and never reads (or until
+    /// sendmsg fails); prints <c>INFLIGHT &lt;n&gt; errno=&lt;e&gt;</c> and then holds them until it is killed.
     /// </summary>
     public static int HoldInFlight(int wanted)
     {
-        int* pair = stackalloc int[2];
-        if (Native.SocketPair(Native.AF_UNIX, Native.SOCK_DGRAM | Native.SOCK_CLOEXEC, 0, pair) != 0)
-        {
-            Console.WriteLine($"INFLIGHT 0 errno={Native.Errno()}");
-            return 0;
-        }
-
-        int inFlight = 0;
-        int errno = 0;
-        while (inFlight < wanted)
-        {
-            int count = Math.Min(FdsPerMessage, wanted - inFlight);
-            errno = SendFds(pair[0], pair[1], count);
-            if (errno != 0)
-            {
-                break;
-            }
-
-            inFlight += count;
-        }
-
-        Console.WriteLine($"INFLIGHT {inFlight} errno={errno}");
+        (int held, int errno) = InFlightDescriptors.Hold(wanted, new List<int>());
+        Console.WriteLine($"INFLIGHT {held} errno={errno}");
         Console.Out.Flush();
         Thread.Sleep(Timeout.Infinite);
         return 0;
@@ -94,33 +72,7 @@ internal static unsafe class TotalsScenarios
     /// <summary>Sends one descriptor over a fresh socketpair; prints <c>SENT errno=&lt;e&gt;</c> (0: it went).</summary>
     public static int SendOne()
     {
-        int* pair = stackalloc int[2];
-        int errno = Native.SocketPair(Native.AF_UNIX, Native.SOCK_DGRAM | Native.SOCK_CLOEXEC, 0, pair) != 0
-            ? Native.Errno()
-            : SendFds(pair[0], pair[1], 1);
-        Console.WriteLine($"SENT errno={errno}");
+        Console.WriteLine($"SENT errno={InFlightDescriptors.SendOne()}");
         return 0;
-    }
-
-    /// <summary>Sends <paramref name="count"/> copies of <paramref name="fd"/> in one message on <paramref name="socket"/>; returns the errno, or 0.</summary>
-    private static int SendFds(int socket, int fd, int count)
-    {
-        int space = sizeof(Native.CMsgHdr) + ((count * sizeof(int)) + 7 & ~7);
-        byte* control = stackalloc byte[space];
-        new Span<byte>(control, space).Clear();
-        var header = (Native.CMsgHdr*)control;
-        header->Length = (nuint)(sizeof(Native.CMsgHdr) + (count * sizeof(int)));
-        header->Level = Native.SOL_SOCKET;
-        header->Type = Native.SCM_RIGHTS;
-        int* fds = (int*)(control + sizeof(Native.CMsgHdr));
-        for (int i = 0; i < count; i++)
-        {
-            fds[i] = fd;
-        }
-
-        byte payload = 1;
-        var iov = new Native.IoVec { Base = &payload, Length = 1 };
-        var message = new Native.MsgHdr { Iov = &iov, IovLength = 1, Control = control, ControlLength = (nuint)space };
-        return Native.SendMsg(socket, &message, Native.MSG_DONTWAIT) < 0 ? Native.Errno() : 0;
     }
 }

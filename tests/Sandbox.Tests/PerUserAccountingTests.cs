@@ -15,6 +15,7 @@ namespace IpcChannel.Sandbox.Tests;
 /// descriptors in flight (counted per real user against the sender's RLIMIT_NOFILE) and threads (RLIMIT_NPROC, which
 /// does not bind root). Each has its twin with the user shared.
 /// </summary>
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public sealed class PerUserAccountingTests(OtherUserWorker worker, ITestOutputHelper output) : IClassFixture<OtherUserWorker>
 {
     private const int Hog = OtherUserWorker.FirstUserId;

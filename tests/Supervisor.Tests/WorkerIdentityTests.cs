@@ -55,14 +55,9 @@ public sealed class WorkerIdentityTests(ReachableTestHost testHost, ITestOutputH
     [PerWorkerUserFact(Timeout = 180_000)]
     public async Task DescriptorsInFlightHeldByOneWorker_DoNotStopASiblingsRestart()
     {
-        await using SupervisedHost host = Create(configure: null, "sandbox-hog", "sandbox-sibling");
-        await host.StartAsync();
+        await using SupervisedHost host = await StartWithAHogHoldingDescriptorsAsync(configure: null);
         IpcWorkerClient<SandboxProbe, SandboxReport> hog = Client(host, "sandbox-hog");
         IpcWorkerClient<SandboxProbe, SandboxReport> sibling = Client(host, "sandbox-sibling");
-
-        SandboxReport held = await hog.RequestAsync(new SandboxProbe("fds-hold", Number: InFlight));
-        output.WriteLine($"hog: {held.PoolDetail}");
-        Assert.True(held.PoolAllowed, held.PoolDetail);
 
         // The sibling crashes and is restarted while the hog holds its descriptors: its hello passes descriptors.
         await Assert.ThrowsAsync<IpcWorkerCrashedException>(() => sibling.RequestAsync(new SandboxProbe("failfast")));
@@ -81,18 +76,12 @@ public sealed class WorkerIdentityTests(ReachableTestHost testHost, ITestOutputH
     [PerWorkerUserFact(Timeout = 180_000)]
     public async Task DescriptorsInFlightHeldByOneWorker_WithASharedUser_StopTheSiblingsRestart()
     {
-        await using SupervisedHost host = Create(o =>
+        await using SupervisedHost host = await StartWithAHogHoldingDescriptorsAsync(o =>
         {
             o.Sandbox.UserIdRange.Count = 0;
             o.UnavailableTimeout = TimeSpan.FromSeconds(15);
-        }, "sandbox-hog", "sandbox-sibling");
-        await host.StartAsync();
-        IpcWorkerClient<SandboxProbe, SandboxReport> hog = Client(host, "sandbox-hog");
+        });
         IpcWorkerClient<SandboxProbe, SandboxReport> sibling = Client(host, "sandbox-sibling");
-
-        SandboxReport held = await hog.RequestAsync(new SandboxProbe("fds-hold", Number: InFlight));
-        output.WriteLine($"hog: {held.PoolDetail}");
-        Assert.True(held.PoolAllowed, held.PoolDetail);
 
         await Assert.ThrowsAsync<IpcWorkerCrashedException>(() => sibling.RequestAsync(new SandboxProbe("failfast")));
         await Assert.ThrowsAnyAsync<IpcWorkerException>(() => sibling.RequestAsync(new SandboxProbe("status")));
@@ -106,6 +95,25 @@ public sealed class WorkerIdentityTests(ReachableTestHost testHost, ITestOutputH
         }
 
         Assert.NotEmpty(refused);
+    }
+
+    /// <summary>Starts "sandbox-hog" and "sandbox-sibling", and has the hog queue <see cref="InFlight"/> descriptors it holds.</summary>
+    private async Task<SupervisedHost> StartWithAHogHoldingDescriptorsAsync(Action<IpcWorkerOptions>? configure)
+    {
+        SupervisedHost host = Create(configure, "sandbox-hog", "sandbox-sibling");
+        try
+        {
+            await host.StartAsync();
+            SandboxReport held = await Client(host, "sandbox-hog").RequestAsync(new SandboxProbe("fds-hold", Number: InFlight));
+            output.WriteLine($"hog: {held.PoolDetail}");
+            Assert.True(held.PoolAllowed, held.PoolDetail);
+            return host;
+        }
+        catch
+        {
+            await host.DisposeAsync();
+            throw;
+        }
     }
 
     private SupervisedHost Create(Action<IpcWorkerOptions>? configure, params string[] names) =>

@@ -57,13 +57,17 @@ public sealed class WorkerUserIdsTests
     {
         const int User = 1_999_990_301;
         Assert.False(WorkerUserIds.AnyProcessRunsAs(User));
-        var start = new ProcessStartInfo("setpriv", ["--reuid=" + User.ToString(CultureInfo.InvariantCulture), "--regid=" + User.ToString(CultureInfo.InvariantCulture), "--clear-groups", "--", "sleep", "600"])
+        string id = User.ToString(CultureInfo.InvariantCulture);
+        var start = new ProcessStartInfo("setpriv", ["--reuid=" + id, "--regid=" + id, "--clear-groups", "--", "/bin/sh", "-c", "echo ready; exec sleep 600"])
         {
             UseShellExecute = false,
+            RedirectStandardOutput = true,
         };
         using Process leftover = Process.Start(start)!;
         try
         {
+            // "ready" comes from the shell, which setpriv started as the user: from then on a process runs as it.
+            Assert.Equal("ready", await leftover.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(30)));
             Assert.True(WorkerUserIds.AnyProcessRunsAs(User));
             Assert.Equal(User + 1, new WorkerUserIds().TryLease(Range(User, 2), new object()));
         }

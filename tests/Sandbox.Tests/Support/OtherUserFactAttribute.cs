@@ -1,6 +1,6 @@
 using System;
 using System.IO;
-using IpcChannel.Supervisor.Sandbox;
+using IpcChannel.Tests.Support;
 using Xunit;
 
 namespace IpcChannel.Sandbox.Tests.Support;
@@ -19,9 +19,9 @@ public sealed class OtherUserFactAttribute : FactAttribute
         {
             Skip = "needs root: only root can start a worker as a user of its own (per-worker users are unavailable here)";
         }
-        else if (UserAccess.FindProblem(Path.GetTempPath(), OtherUserWorker.FirstUserId, OtherUserWorker.FirstUserId, UserAccess.Execute) is { } problem)
+        else if (OperatingSystem.IsLinux() && WorldReadableCopy.FindUnsearchable(Path.GetTempPath()) is { } directory)
         {
-            Skip = $"a copy of the worker in the temp directory would not be reachable by another user: {problem}";
+            Skip = $"the temp directory is not reachable by other users ({directory} is not searchable by others), so a copy of the worker there could not run as another user";
         }
     }
 }

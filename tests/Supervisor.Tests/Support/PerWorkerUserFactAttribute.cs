@@ -18,7 +18,7 @@ public sealed class PerWorkerUserFactAttribute : FactAttribute
         {
             Skip = "needs Linux and root: per-worker users are unavailable to a supervisor that is not root (its workers share its user)";
         }
-        else if (OperatingSystem.IsLinux() && ReachableTestHost.FindUnsearchable(System.IO.Path.GetTempPath()) is { } directory)
+        else if (OperatingSystem.IsLinux() && IpcChannel.Tests.Support.WorldReadableCopy.FindUnsearchable(System.IO.Path.GetTempPath()) is { } directory)
         {
             Skip = $"the temp directory is not reachable by other users ({directory} is not searchable by others), so the test host cannot be copied where a worker's own user could run it";
         }
