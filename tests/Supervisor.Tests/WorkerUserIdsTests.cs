@@ -22,14 +22,19 @@ namespace IpcChannel.Supervisor.Tests;
 /// bootstrap server admits only the users of launches in progress.
 /// </summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
-public sealed class WorkerUserIdsTests
+public sealed class WorkerUserIdsTests : IDisposable
 {
+    /// <summary>The tests' own lease directory (the real one is root's, under /run).</summary>
+    private readonly System.IO.DirectoryInfo _leases = System.IO.Directory.CreateTempSubdirectory("ipcchannel-leases-");
+
+    public void Dispose() => _leases.Delete(recursive: true);
+
     private static SandboxUserIdRange Range(int first, int count) => new() { First = first, Count = count };
 
     [Fact]
     public void TryLease_GivesEachHolderItsOwnUser_AndAReleasedOneAgain()
     {
-        var ids = new WorkerUserIds(_ => false);
+        var ids = new WorkerUserIds(_ => false, _leases.FullName);
         object a = new(), b = new(), c = new();
 
         Assert.Equal(5000, ids.TryLease(Range(5000, 2), a));
@@ -46,9 +51,25 @@ public sealed class WorkerUserIdsTests
     public void TryLease_SkipsAUserThatAProcessStillRunsAs()
     {
         var busy = new HashSet<int> { 5000 };
-        var ids = new WorkerUserIds(busy.Contains);
+        var ids = new WorkerUserIds(busy.Contains, _leases.FullName);
 
         Assert.Equal(5001, ids.TryLease(Range(5000, 3), new object()));
+    }
+
+    /// <summary>Two supervisors (here in one process; the lock is the same across processes) never hold one user ID at once.</summary>
+    [Fact]
+    public void TryLease_TwoSupervisorsSharingTheLeases_NeverGetTheSameUser()
+    {
+        var first = new WorkerUserIds(_ => false, _leases.FullName);
+        var second = new WorkerUserIds(_ => false, _leases.FullName);
+        object a = new(), b = new();
+
+        Assert.Equal(5000, first.TryLease(Range(5000, 2), a));
+        Assert.Equal(5001, second.TryLease(Range(5000, 2), b));
+        Assert.Null(second.TryLease(Range(5000, 2), new object()));
+
+        first.Release(5000, a);
+        Assert.Equal(5000, second.TryLease(Range(5000, 2), new object()));
     }
 
     /// <summary>A real process of a range user (left behind by an earlier holder, or another supervisor's worker) keeps that user from being handed out.</summary>
@@ -69,7 +90,7 @@ public sealed class WorkerUserIdsTests
             // "ready" comes from the shell, which setpriv started as the user: from then on a process runs as it.
             Assert.Equal("ready", await leftover.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(30)));
             Assert.True(WorkerUserIds.AnyProcessRunsAs(User));
-            Assert.Equal(User + 1, new WorkerUserIds().TryLease(Range(User, 2), new object()));
+            Assert.Equal(User + 1, new WorkerUserIds(directory: _leases.FullName).TryLease(Range(User, 2), new object()));
         }
         finally
         {

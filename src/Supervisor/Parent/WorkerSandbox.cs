@@ -268,7 +268,17 @@ internal sealed partial class WorkerSandbox : IDisposable
                 + "and the directories above them searchable, by others; or set SandboxOptions.UserIdRange.Count to 0 to run workers as the supervisor's user)");
         }
 
-        return _userIds.TryLease(range, holder) is int uid
+        int? leased;
+        try
+        {
+            leased = _userIds.TryLease(range, holder);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return SandboxUser.Shared($"the user ID leases could not be taken: {e.Message}");
+        }
+
+        return leased is int uid
             ? SandboxUser.Distinct(uid, range.EffectiveGroupId)
             : SandboxUser.Shared($"all {range.Count} user IDs of SandboxOptions.UserIdRange (from {range.First}) are in use");
     }
