@@ -52,6 +52,33 @@ public sealed class WorkerIdentityTests(ReachableTestHost testHost, ITestOutputH
         Assert.NotEqual(userB, userA2);
     }
 
+    /// <summary>
+    /// What a worker's own user cannot reach (here: its directory root, under a 0700 directory, as a checkout under a
+    /// private home would be) makes the supervisor start it as its own user instead, with a warning at every start
+    /// that names the path.
+    /// </summary>
+    [PerWorkerUserFact(Timeout = 180_000)]
+    public async Task UnreachableFiles_StartTheWorkerAsTheSupervisorsUser_WithAWarningNamingThePath()
+    {
+        DirectoryInfo privateDirectory = Directory.CreateTempSubdirectory("ipc-private-");
+        try
+        {
+            await using SupervisedHost host = Create(o => o.Sandbox.WorkerDirectoryRoot = Path.Combine(privateDirectory.FullName, "workers"), "sandbox-a");
+            await host.StartAsync();
+            IpcWorkerClient<SandboxProbe, SandboxReport> a = Client(host, "sandbox-a");
+
+            Assert.True((await a.RequestAsync(new SandboxProbe("status"))).PoolAllowed);
+            Assert.Equal(0, HostUserOf(a.Status.Pid)); // root: the supervisor's user
+            LogEntry warning = Assert.Single(host.Logs.Entries, e => e.EventId == 8001);
+            Assert.Contains("supervisor's user", warning.Message, StringComparison.Ordinal);
+            Assert.Contains(privateDirectory.FullName, warning.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            privateDirectory.Delete(recursive: true);
+        }
+    }
+
     [PerWorkerUserFact(Timeout = 180_000)]
     public async Task DescriptorsInFlightHeldByOneWorker_DoNotStopASiblingsRestart()
     {
