@@ -35,6 +35,11 @@ public static class SandboxLauncher
     /// <returns>The transformed launch and what it needs before and after the start.</returns>
     /// <exception cref="ArgumentException">The options contradict each other or the worker ID is not a file name.</exception>
     /// <exception cref="SandboxException">A layer is missing on this machine and not allowed to be; the message names it.</exception>
+    /// <remarks>
+    /// The worker runs as the launcher's user (or <see cref="SandboxOptions.RunAsUserId"/>); when
+    /// <see cref="SandboxOptions.UserIdRange"/> is on, the plan warns that it shares the kernel's per-user accounting.
+    /// A launcher that gives each worker a user of its own calls the overload that takes a <see cref="SandboxUser"/>.
+    /// </remarks>
     public static SandboxedLaunch Plan(
         SandboxOptions options,
         SandboxLaunchSpec spec,
@@ -42,10 +47,39 @@ public static class SandboxLauncher
         SandboxMachine machine,
         IReadOnlyDictionary<string, string> inheritedEnvironment)
     {
+        ArgumentNullException.ThrowIfNull(machine);
+        return Plan(options, spec, workerId, machine, inheritedEnvironment,
+            SandboxUser.Shared(machine.DistinctUsersProblem ?? "the launcher assigned it no user of SandboxOptions.UserIdRange"));
+    }
+
+    /// <summary>Plans a sandboxed start of a worker that runs as <paramref name="user"/>.</summary>
+    /// <param name="options">The sandbox options.</param>
+    /// <param name="spec">The worker's unsandboxed launch spec; its environment holds only the variables the supervisor sets.</param>
+    /// <param name="workerId">A name for this worker instance, unique among running workers (letters, digits, '.', '-', '_'); it names the private directory.</param>
+    /// <param name="machine">What the machine offers (<see cref="SandboxMachine.Detect"/>).</param>
+    /// <param name="inheritedEnvironment">The supervisor's environment, from which the allowed variables are copied.</param>
+    /// <param name="user">
+    /// The host user to run as: <see cref="SandboxUser.Distinct"/> (a user no other live worker has; the launch is
+    /// prefixed with setpriv(1) and the private directory is given to it), or <see cref="SandboxUser.Shared"/> (the
+    /// plan then warns, with the reason, while <see cref="SandboxOptions.UserIdRange"/> is on).
+    /// <see cref="SandboxOptions.RunAsUserId"/>, when set, wins.
+    /// </param>
+    /// <returns>The transformed launch and what it needs before and after the start.</returns>
+    /// <exception cref="ArgumentException">The options contradict each other or the worker ID is not a file name.</exception>
+    /// <exception cref="SandboxException">A layer is missing on this machine and not allowed to be; the message names it.</exception>
+    public static SandboxedLaunch Plan(
+        SandboxOptions options,
+        SandboxLaunchSpec spec,
+        string workerId,
+        SandboxMachine machine,
+        IReadOnlyDictionary<string, string> inheritedEnvironment,
+        SandboxUser user)
+    {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(spec);
         ArgumentNullException.ThrowIfNull(machine);
         ArgumentNullException.ThrowIfNull(inheritedEnvironment);
+        ArgumentNullException.ThrowIfNull(user);
         List<string> problems = options.Validate();
         if (problems.Count > 0)
         {
@@ -76,6 +110,8 @@ public static class SandboxLauncher
             warnings.Add($"The worker runs without sandbox layer {LayerNames.Describe(missing)}, which this machine lacks ({string.Join("; ", reasons)}), because SandboxOptions.AllowMissing allows it.");
         }
 
+        (int UserId, int GroupId)? runAs = RunAs(options, user, warnings);
+
         SandboxLayers layers = options.Layers & ~missing;
         string root = options.WorkerDirectoryRoot ?? Path.Combine(Path.GetTempPath(), "ipcchannel-sandbox");
         string directory = Path.Combine(root, workerId);
@@ -95,6 +131,7 @@ public static class SandboxLauncher
             MaxProcesses = options.MaxProcesses,
             MaxFileSizeBytes = options.MaxFileSizeBytes,
             MaxGcHeapBytes = options.MaxGcHeapBytes,
+            MaxDataBytes = options.MaxDataBytes,
             InheritedFileDescriptors = options.InheritedFileDescriptors.ToArray(),
             Environment = environment.Keys.Order(StringComparer.Ordinal).ToArray(),
             SeccompDenyAction = options.SeccompDenyAction,
@@ -107,7 +144,7 @@ public static class SandboxLauncher
         environment[StageProtocol.ConfigVariable] = config.Encode();
 
         var prefix = spec.Prefix.ToList();
-        prefix.AddRange(LauncherPrefix(options, machine, (layers & SandboxLayers.Namespaces) != 0));
+        prefix.AddRange(LauncherPrefix(options, machine, (layers & SandboxLayers.Namespaces) != 0, runAs));
         var launch = new SandboxLaunchSpec(
             spec.Program,
             spec.Arguments,
@@ -116,7 +153,31 @@ public static class SandboxLauncher
             prefix);
 
         long? cgroupMax = cgroup is null ? null : options.MaxMemoryBytes ?? (options.MaxGcHeapBytes ?? SandboxOptions.DefaultMaxGcHeapBytes) * 2;
-        return new SandboxedLaunch(launch, directory, cgroup, layers, missing, options.RunAsUserId, options.RunAsGroupId, cgroupMax, warnings);
+        return new SandboxedLaunch(launch, directory, cgroup, layers, missing, runAs?.UserId, runAs?.GroupId, cgroupMax, warnings);
+    }
+
+    /// <summary>The host user and group the worker runs as, or null for the launcher's (with a warning while the range is on).</summary>
+    private static (int UserId, int GroupId)? RunAs(SandboxOptions options, SandboxUser user, List<string> warnings)
+    {
+        if (options.RunAsUserId is int uid && options.RunAsGroupId is int gid)
+        {
+            return (uid, gid);
+        }
+
+        if (user.UserId is int distinct && user.GroupId is int group)
+        {
+            return (distinct, group);
+        }
+
+        if (options.UserIdRange.IsEnabled)
+        {
+            warnings.Add($"The worker runs as the supervisor's user, shared with the supervisor and its other workers, because {user.SharedReason}. "
+                + "The kernel's per-user accounting is then shared too: descriptors in flight in SCM_RIGHTS messages (a worker that queues "
+                + "RLIMIT_NOFILE of them makes every other worker's descriptor passing fail with ETOOMANYREFS), RLIMIT_NPROC (which does not "
+                + "bind root at all) and pending signals. See docs/sandbox.md, \"Per-worker users\".");
+        }
+
+        return null;
     }
 
     /// <summary>Plans a start with the supervisor's own environment as the inherited one.</summary>
@@ -138,17 +199,18 @@ public static class SandboxLauncher
         return Plan(options, spec, workerId, machine, inherited);
     }
 
-    /// <summary>The launcher words: setpriv(1) for <see cref="SandboxOptions.RunAsUserId"/>, then unshare(1) for the namespaces.</summary>
+    /// <summary>The launcher words: setpriv(1) for the worker's own user, then unshare(1) for the namespaces.</summary>
     /// <param name="options">The options.</param>
     /// <param name="machine">Where the programs are.</param>
     /// <param name="namespaces">Whether to add the unshare(1) part.</param>
+    /// <param name="user">The host user and group to run as (<see cref="SandboxOptions.RunAsUserId"/> or one of the range), or null for the launcher's.</param>
     /// <returns>The words, possibly none.</returns>
-    internal static List<string> LauncherPrefix(SandboxOptions options, SandboxMachine machine, bool namespaces)
+    internal static List<string> LauncherPrefix(SandboxOptions options, SandboxMachine machine, bool namespaces, (int UserId, int GroupId)? user)
     {
         var prefix = new List<string>();
-        if (options.Enabled && options.RunAsUserId is int uid && options.RunAsGroupId is int gid)
+        if (options.Enabled && user is (int uid, int gid))
         {
-            prefix.Add(machine.SetprivPath ?? throw new SandboxException(SandboxLayers.CleanStart, "Sandbox: RunAsUserId needs setpriv(1), which is not installed."));
+            prefix.Add(machine.SetprivPath ?? throw new SandboxException(SandboxLayers.CleanStart, "Sandbox: running a worker as another user needs setpriv(1), which is not installed."));
             prefix.Add(string.Create(CultureInfo.InvariantCulture, $"--reuid={uid}"));
             prefix.Add(string.Create(CultureInfo.InvariantCulture, $"--regid={gid}"));
             prefix.Add("--clear-groups");

@@ -30,6 +30,15 @@ public sealed record SandboxMachine
     /// <summary>Why the namespaces do not work, when they do not.</summary>
     public string? NamespacesProblem { get; init; }
 
+    /// <summary>
+    /// Whether workers can run as users of their own from <see cref="SandboxOptions.UserIdRange"/>: this process is root,
+    /// setpriv(1) is installed and a process of the range's first user could make the configured namespaces.
+    /// </summary>
+    public bool DistinctUsersWork { get; init; }
+
+    /// <summary>Why workers cannot run as users of their own, when they cannot (or the range is off).</summary>
+    public string? DistinctUsersProblem { get; init; }
+
     /// <summary>Delegated cgroup v2 directories whose children may get a memory limit.</summary>
     public IReadOnlyList<string> DelegatedMemoryCgroups { get; init; } = [];
 
@@ -57,23 +66,55 @@ public sealed record SandboxMachine
             DelegatedMemoryCgroups = options.MemoryCgroupParent is { } parent && MemoryCgroup.IsDelegated(parent) ? [parent] : [],
         };
 
-        (bool works, string? problem) = ProbeNamespaces(options, machine);
-        return machine with { NamespacesWork = works, NamespacesProblem = problem };
+        (int, int)? explicitUser = options.RunAsUserId is int uid && options.RunAsGroupId is int gid ? (uid, gid) : null;
+        (bool works, string? problem) = ProbeNamespaces(options, machine, explicitUser);
+        machine = machine with { NamespacesWork = works, NamespacesProblem = problem };
+        (bool distinct, string? distinctProblem) = ProbeDistinctUsers(options, machine);
+        return machine with { DistinctUsersWork = distinct, DistinctUsersProblem = distinctProblem };
     }
 
-    private static (bool Works, string? Problem) ProbeNamespaces(SandboxOptions options, SandboxMachine machine)
+    /// <summary>Whether a worker can run as a user of the range: root, setpriv, and namespaces made as that user.</summary>
+    private static (bool Works, string? Problem) ProbeDistinctUsers(SandboxOptions options, SandboxMachine machine)
+    {
+        SandboxUserIdRange range = options.UserIdRange;
+        if (!range.IsEnabled)
+        {
+            return (false, "SandboxOptions.UserIdRange.Count is 0");
+        }
+
+        uint self = Interop.GetEUid();
+        if (self != 0)
+        {
+            return (false, $"the supervisor is not root (uid {self}), and only root can start a process as another user");
+        }
+
+        if (machine.SetprivPath is null)
+        {
+            return (false, "setpriv(1) is not installed");
+        }
+
+        if ((options.Layers & SandboxLayers.Namespaces) == 0 || !machine.NamespacesWork)
+        {
+            return (true, null);
+        }
+
+        (bool works, string? problem) = ProbeNamespaces(options, machine, (range.First, range.EffectiveGroupId));
+        return works ? (true, null) : (false, $"user {range.First} cannot make the namespaces: {problem}");
+    }
+
+    private static (bool Works, string? Problem) ProbeNamespaces(SandboxOptions options, SandboxMachine machine, (int UserId, int GroupId)? user)
     {
         if (machine.UnsharePath is null)
         {
             return (false, "unshare(1) is not installed");
         }
 
-        if (options.RunAsUserId is not null && machine.SetprivPath is null)
+        if (user is not null && machine.SetprivPath is null)
         {
             return (false, "setpriv(1) is not installed (needed for RunAsUserId)");
         }
 
-        List<string> prefix = SandboxLauncher.LauncherPrefix(options, machine, namespaces: true);
+        List<string> prefix = SandboxLauncher.LauncherPrefix(options, machine, namespaces: true, user);
 
         var start = new ProcessStartInfo(prefix[0])
         {

@@ -31,6 +31,15 @@ public sealed class SandboxOptions
     /// <summary>The default of <see cref="MaxGcHeapBytes"/>: 1 GiB.</summary>
     public const long DefaultMaxGcHeapBytes = 1L << 30;
 
+    /// <summary>The default of <see cref="MaxDataBytes"/>: 2 GiB (the default GC heap cap plus 1 GiB for everything else).</summary>
+    public const long DefaultMaxDataBytes = 2L << 30;
+
+    /// <summary>The smallest <see cref="MaxDataBytes"/> accepted: 128 MiB (the .NET runtime does not start under 64 MiB).</summary>
+    public const long MinimumMaxDataBytes = 128L << 20;
+
+    /// <summary>How much <see cref="MaxDataBytes"/> must exceed <see cref="MaxGcHeapBytes"/>: 64 MiB for the runtime's own memory.</summary>
+    public const long MinimumDataAboveGcHeapBytes = 64L << 20;
+
     /// <summary>Whether the worker is sandboxed at all. Default <see langword="true"/>.</summary>
     /// <remarks>When <see langword="false"/>, the launch is returned unchanged and the stages do nothing.</remarks>
     public bool Enabled { get; set; } = true;
@@ -74,8 +83,9 @@ public sealed class SandboxOptions
     /// </summary>
     /// <remarks>
     /// The kernel does not apply this limit to real root (uid 0 outside any user namespace), even one without
-    /// capabilities; set <see cref="RunAsUserId"/> for it to hold. It counts every process of that user (inside the
-    /// worker's user namespace when there is one), so give each worker its own user if they must not share it.
+    /// capabilities: it holds when the worker runs as a user of its own (<see cref="UserIdRange"/>, the default under
+    /// a root supervisor) or as <see cref="RunAsUserId"/>. It counts every process and thread of that user (inside the
+    /// worker's user namespace when there is one).
     /// </remarks>
     public long? MaxProcesses { get; set; } = DefaultMaxProcesses;
 
@@ -96,6 +106,27 @@ public sealed class SandboxOptions
     /// supervisor restarts it. Default <see cref="DefaultMaxGcHeapBytes"/>; <see langword="null"/> sets no limit.
     /// </summary>
     public long? MaxGcHeapBytes { get; set; } = DefaultMaxGcHeapBytes;
+
+    /// <summary>
+    /// <c>RLIMIT_DATA</c>: the worker's total private writable memory — the GC heap, native allocations
+    /// (<c>malloc</c>, <c>NativeMemory</c>, anonymous <c>mmap</c>), thread stacks and the runtime's own data. An
+    /// allocation past it fails (<see cref="OutOfMemoryException"/> in .NET, on which the sandboxed worker fails fast),
+    /// so the worker dies alone and its supervisor restarts it. Default <see cref="DefaultMaxDataBytes"/>;
+    /// <see langword="null"/> leaves it unchanged.
+    /// </summary>
+    /// <remarks>
+    /// At least <see cref="MinimumMaxDataBytes"/>, and when <see cref="MaxGcHeapBytes"/> is set at least
+    /// <see cref="MinimumDataAboveGcHeapBytes"/> above it, so that the GC heap fits below it. The GC's reservations of
+    /// address space (<c>PROT_NONE</c>) do not count, only what it commits; <c>RLIMIT_AS</c> would count them.
+    /// </remarks>
+    public long? MaxDataBytes { get; set; } = DefaultMaxDataBytes;
+
+    /// <summary>
+    /// The host user IDs a supervisor running as root gives its workers, one per live worker (see
+    /// <see cref="SandboxUserIdRange"/>). Set <see cref="SandboxUserIdRange.Count"/> to 0 to run every worker as the
+    /// supervisor's user. Ignored when <see cref="RunAsUserId"/> is set.
+    /// </summary>
+    public SandboxUserIdRange UserIdRange { get; } = new();
 
     /// <summary>
     /// A cgroup v2 directory delegated to this supervisor, with the memory controller enabled for its children
@@ -134,7 +165,7 @@ public sealed class SandboxOptions
     /// Whether seccomp lets the worker create processes: <c>fork</c>, <c>vfork</c> and <c>clone</c> without
     /// <c>CLONE_THREAD</c> (threads are always allowed). Default <see langword="false"/>: a worker cannot exec
     /// anyway, and <see cref="MaxProcesses"/> does not stop a fork bomb of a worker that is real root (a root
-    /// supervisor without <see cref="RunAsUserId"/>), so the filter does.
+    /// supervisor whose workers share its user), so the filter does.
     /// </summary>
     public bool AllowProcessCreation { get; set; }
 
@@ -143,9 +174,14 @@ public sealed class SandboxOptions
 
     /// <summary>
     /// Runs the worker as this user ID (through setpriv(1), before any namespace is made), so that it is not root on
-    /// the host and <see cref="MaxProcesses"/> holds. Default <see langword="null"/>: the supervisor's user. Needs
-    /// <see cref="RunAsGroupId"/> too, and a supervisor allowed to change user (root).
+    /// the host and <see cref="MaxProcesses"/> holds. Default <see langword="null"/>: a user of its own from
+    /// <see cref="UserIdRange"/> where the launcher assigns one, else the launcher's. Needs <see cref="RunAsGroupId"/>
+    /// too, and a launcher allowed to change user (root).
     /// </summary>
+    /// <remarks>
+    /// For launchers that call <see cref="SandboxLauncher"/> themselves. The supervisor refuses it: every incarnation
+    /// and standby of a worker would share the one user, which <see cref="UserIdRange"/> avoids.
+    /// </remarks>
     public int? RunAsUserId { get; set; }
 
     /// <summary>The group ID that goes with <see cref="RunAsUserId"/>. Default <see langword="null"/>.</summary>
@@ -247,6 +283,16 @@ public sealed class SandboxOptions
 
         CheckPositive(MaxGcHeapBytes, nameof(MaxGcHeapBytes), problems);
         CheckPositive(MaxMemoryBytes, nameof(MaxMemoryBytes), problems);
+        if (MaxDataBytes is < MinimumMaxDataBytes)
+        {
+            problems.Add($"MaxDataBytes must be at least {MinimumMaxDataBytes} (128 MiB): the .NET runtime needs that much to start.");
+        }
+        else if (MaxDataBytes is long data && MaxGcHeapBytes is long heap && data < heap + MinimumDataAboveGcHeapBytes)
+        {
+            problems.Add($"MaxDataBytes ({data}) must be at least MaxGcHeapBytes ({heap}) + {MinimumDataAboveGcHeapBytes} (64 MiB): RLIMIT_DATA also counts the GC heap, which must fit below it.");
+        }
+
+        UserIdRange.Validate(problems);
         return problems;
     }
 

@@ -40,6 +40,12 @@ public sealed class SandboxedLaunch
     /// <summary>What to start: prefix, program, arguments, the complete environment (start with exactly these variables), working directory.</summary>
     public SandboxLaunchSpec Launch { get; }
 
+    /// <summary>The host user ID the worker runs as (its own, or <see cref="SandboxOptions.RunAsUserId"/>), or null when it runs as the launcher's.</summary>
+    public int? UserId => _userId;
+
+    /// <summary>The host group ID that goes with <see cref="UserId"/>, or null.</summary>
+    public int? GroupId => _groupId;
+
     /// <summary>The worker's private directory, or null when the sandbox is off.</summary>
     public string? WorkerDirectory { get; }
 

@@ -132,8 +132,9 @@ public sealed class IpcWorkerOptions
     /// <remarks>
     /// A layer the machine lacks refuses the worker's start (the host does not start) unless it is allowed to be
     /// missing; then a warning is logged at every start. On other operating systems the sandbox does nothing and a
-    /// warning is logged at every start. <see cref="SandboxOptions.RunAsUserId"/> is not supported by the supervisor
-    /// (the worker could not reach the supervisor's private bootstrap server).
+    /// warning is logged at every start. A supervisor running as root gives each live worker a host user of its own
+    /// from <see cref="SandboxOptions.UserIdRange"/> (elsewhere the workers share its user, and a warning says so at
+    /// every start); <see cref="SandboxOptions.RunAsUserId"/> is therefore not supported by the supervisor.
     /// </remarks>
     public SandboxOptions Sandbox { get; } = new();
 }

@@ -24,6 +24,10 @@ internal static class Scenarios
             "forkbomb" => ForkBomb(int.Parse(args[0], CultureInfo.InvariantCulture)),
             "alloc" => Alloc(int.Parse(args[0], CultureInfo.InvariantCulture)),
             "channel" => await ChannelAsync().ConfigureAwait(false),
+            "native-alloc" => TotalsScenarios.NativeAlloc(int.Parse(args[0], CultureInfo.InvariantCulture)),
+            "thread-bomb" => TotalsScenarios.Threads(int.Parse(args[0], CultureInfo.InvariantCulture)),
+            "fds-hold" => TotalsScenarios.HoldInFlight(int.Parse(args[0], CultureInfo.InvariantCulture)),
+            "fds-send" => TotalsScenarios.SendOne(),
             _ => throw new ArgumentException($"unknown scenario '{name}'"),
         };
     }

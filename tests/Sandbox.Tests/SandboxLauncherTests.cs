@@ -36,7 +36,7 @@ public sealed class SandboxLauncherTests
     [Fact]
     public void Plan_Strict_PrefixesUnshareReducesEnvironmentAndUsesThePrivateDirectory()
     {
-        var options = new SandboxOptions { WorkerDirectoryRoot = "/run/workers", MaxGcHeapBytes = 64L << 20 };
+        var options = new SandboxOptions { WorkerDirectoryRoot = "/run/workers", MaxGcHeapBytes = 64L << 20, UserIdRange = { Count = 0 } };
 
         SandboxedLaunch launch = SandboxLauncher.Plan(options, Spec(), "search-1", s_full, s_inherited);
 
@@ -128,7 +128,7 @@ public sealed class SandboxLauncherTests
     [Fact]
     public void Plan_MissingLayerAllowed_StartsWithoutItAndWarns()
     {
-        var options = new SandboxOptions { AllowMissing = SandboxLayers.Namespaces | SandboxLayers.LandlockScopes };
+        var options = new SandboxOptions { AllowMissing = SandboxLayers.Namespaces | SandboxLayers.LandlockScopes, UserIdRange = { Count = 0 } };
         SandboxedLaunch launch = SandboxLauncher.Plan(options, Spec(), "w", s_full with { NamespacesWork = false, LandlockAbi = 5 }, s_inherited);
 
         Assert.Equal(SandboxLayers.Namespaces | SandboxLayers.LandlockScopes, launch.MissingLayers);
@@ -142,7 +142,7 @@ public sealed class SandboxLauncherTests
     [Fact]
     public void Plan_LayerTurnedOff_IsNeitherAppliedNorMissing()
     {
-        var options = new SandboxOptions { Layers = SandboxLayers.Default & ~SandboxLayers.Namespaces };
+        var options = new SandboxOptions { Layers = SandboxLayers.Default & ~SandboxLayers.Namespaces, UserIdRange = { Count = 0 } };
         SandboxedLaunch launch = SandboxLauncher.Plan(options, Spec(), "w", s_full with { NamespacesWork = false }, s_inherited);
         Assert.Equal(SandboxLayers.None, launch.MissingLayers);
         Assert.Empty(launch.Warnings);

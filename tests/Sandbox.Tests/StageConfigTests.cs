@@ -59,12 +59,18 @@ public sealed class StageConfigTests
     public void Decode_Malformed_ThrowsSandboxException(string text) =>
         Assert.Throws<SandboxException>(() => StageConfig.Decode(text));
 
-    /// <summary>Version 1 had no process-creation switch (a worker of it would allow fork): it is refused.</summary>
-    [Fact]
-    public void Decode_Version1_IsRefused()
+    /// <summary>
+    /// Version 1 had no process-creation switch (a worker of it would allow fork), version 2 no RLIMIT_DATA (a worker
+    /// of it would leave native memory uncapped): both are refused.
+    /// </summary>
+    [Theory]
+    [InlineData("v=1&")]
+    [InlineData("v=2&")]
+    public void Decode_OlderVersion_IsRefused(string older)
     {
-        string current = new StageConfig { WorkerDirectory = "/w" }.Encode();
-        Assert.StartsWith("v=2&", current, System.StringComparison.Ordinal);
-        Assert.Throws<SandboxException>(() => StageConfig.Decode("v=1&" + current["v=2&".Length..]));
+        string current = new StageConfig { WorkerDirectory = "/w", MaxDataBytes = 1L << 30 }.Encode();
+        Assert.StartsWith("v=3&", current, System.StringComparison.Ordinal);
+        Assert.Equal(1L << 30, StageConfig.Decode(current).MaxDataBytes);
+        Assert.Throws<SandboxException>(() => StageConfig.Decode(older + current["v=3&".Length..]));
     }
 }

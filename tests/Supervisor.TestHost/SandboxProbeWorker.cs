@@ -11,9 +11,9 @@ using System.Threading.Tasks;
 namespace IpcChannel.Supervisor.TestHost;
 
 /// <summary>A request to a <see cref="SandboxProbeWorker"/>: try something the sandbox may deny, or use channels.</summary>
-/// <param name="Verb">status, write, connect, exec, alloc, channels, failfast.</param>
+/// <param name="Verb">status, write, connect, exec, alloc, native-alloc, fds-hold, channels, failfast.</param>
 /// <param name="Text">A path (write).</param>
-/// <param name="Number">A port (connect) or MiB (alloc).</param>
+/// <param name="Number">A port (connect), MiB (alloc, native-alloc) or descriptors (fds-hold).</param>
 /// <param name="Memory">Shared memory from the parent (channels).</param>
 /// <param name="ReplyTo">A sender the parent created, handed over inside the message (channels).</param>
 public sealed record SandboxProbe(string Verb, string Text = "", int Number = 0, IpcSharedMemory? Memory = null, IpcSender<string>? ReplyTo = null);
@@ -30,7 +30,7 @@ public sealed record SandboxReport(bool PoolAllowed, string PoolDetail, bool Thr
 /// A worker that tries, from inside its process, what the sandbox is meant to deny, and reports the outcome; the
 /// Supervisor tests run it with the default sandbox and with the sandbox off (the twin that shows each can fail).
 /// </summary>
-public sealed class SandboxProbeWorker : IpcWorker<SandboxProbe, SandboxReport>
+public sealed partial class SandboxProbeWorker : IpcWorker<SandboxProbe, SandboxReport>
 {
     private readonly List<byte[]> _kept = new();
 
@@ -50,6 +50,10 @@ public sealed class SandboxProbeWorker : IpcWorker<SandboxProbe, SandboxReport>
                 }
 
                 return new SandboxReport(true, $"allocated {request.Number} MiB", true, "");
+            case "native-alloc":
+                return NativeAlloc(request.Number);
+            case "fds-hold":
+                return HoldInFlight(request.Number);
             case "failfast":
                 Environment.FailFast("the sandbox probe was given a poison input");
                 return new SandboxReport(false, "unreachable", false, "");

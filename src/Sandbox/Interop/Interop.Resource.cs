@@ -8,6 +8,7 @@ internal static partial class Interop
     internal static class Resource
     {
         internal const int RLIMIT_FSIZE = 1;
+        internal const int RLIMIT_DATA = 2;
         internal const int RLIMIT_CORE = 4;
         internal const int RLIMIT_NPROC = 6;
         internal const int RLIMIT_NOFILE = 7;

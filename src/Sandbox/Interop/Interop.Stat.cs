@@ -18,6 +18,7 @@ internal static partial class Interop
         internal const uint STATX_TYPE = 0x1;
         internal const uint STATX_MODE = 0x2;
         internal const uint STATX_UID = 0x8;
+        internal const uint STATX_GID = 0x10;
         internal const uint S_IFMT = 0xF000;   // 0170000
         internal const uint S_IFDIR = 0x4000;  // 0040000
 

@@ -13,6 +13,7 @@ internal static class ResourceLimits
         Set(RLIMIT_NOFILE, config.MaxOpenFiles, "RLIMIT_NOFILE");
         Set(RLIMIT_NPROC, config.MaxProcesses, "RLIMIT_NPROC");
         Set(RLIMIT_FSIZE, config.MaxFileSizeBytes, "RLIMIT_FSIZE");
+        Set(RLIMIT_DATA, config.MaxDataBytes, "RLIMIT_DATA");
     }
 
     /// <summary>Turns core dumps off (<c>RLIMIT_CORE</c> = 0).</summary>

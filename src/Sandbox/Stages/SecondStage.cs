@@ -50,10 +50,11 @@ internal static class SecondStage
             seccomp: (applied & SandboxLayers.Seccomp) != 0,
             noNewPrivs: (applied & SandboxLayers.NoNewPrivileges) != 0);
 
-        if ((applied & SandboxLayers.ResourceLimits) != 0 && config.MaxGcHeapBytes is not null)
+        if ((applied & SandboxLayers.ResourceLimits) != 0 && (config.MaxGcHeapBytes is not null || config.MaxDataBytes is not null))
         {
-            // The GC heap hard limit surfaces as OutOfMemoryException, which code may catch; the cap must end the
-            // worker instead, so that it dies alone and is restarted.
+            // The GC heap hard limit and RLIMIT_DATA (a failed malloc or mmap in the runtime or NativeMemory) surface as
+            // OutOfMemoryException, which code may catch; the cap must end the worker instead, so that it dies alone
+            // and is restarted.
             AppDomain.CurrentDomain.FirstChanceException += FailFastOnOutOfMemory;
         }
 
@@ -66,7 +67,7 @@ internal static class SecondStage
     {
         if (e.Exception is OutOfMemoryException)
         {
-            Environment.FailFast("ipcchannel-sandbox: the worker exceeded its memory cap (GC heap hard limit); exiting.");
+            Environment.FailFast("ipcchannel-sandbox: the worker exceeded its memory cap (GC heap hard limit or RLIMIT_DATA); exiting.");
         }
     }
 }

@@ -15,8 +15,9 @@ internal sealed record StageConfig
     /// <summary>
     /// The format version; a worker refuses a config it does not know. 2 added <c>fork</c>
     /// (<see cref="AllowProcessCreation"/>): a worker of version 1 would ignore it and allow fork, so it must refuse.
+    /// 3 added <c>data</c> (<see cref="MaxDataBytes"/>), which an older worker would leave unapplied.
     /// </summary>
-    public const int CurrentVersion = 2;
+    public const int CurrentVersion = 3;
 
     /// <summary>The layers to apply (already reduced to what the machine has).</summary>
     public SandboxLayers Layers { get; init; }
@@ -47,6 +48,9 @@ internal sealed record StageConfig
 
     /// <summary><c>RLIMIT_FSIZE</c>, or null.</summary>
     public long? MaxFileSizeBytes { get; init; }
+
+    /// <summary><c>RLIMIT_DATA</c>, or null.</summary>
+    public long? MaxDataBytes { get; init; }
 
     /// <summary>The GC heap hard limit (set through the environment; stage 2 fails fast on OOM when set).</summary>
     public long? MaxGcHeapBytes { get; init; }
@@ -89,6 +93,7 @@ internal sealed record StageConfig
         AddLong(builder, "nproc", MaxProcesses);
         AddLong(builder, "fsize", MaxFileSizeBytes);
         AddLong(builder, "gcheap", MaxGcHeapBytes);
+        AddLong(builder, "data", MaxDataBytes);
         AddList(builder, "fds", Numbers(InheritedFileDescriptors));
         AddList(builder, "env", Environment);
         Add(builder, "deny", ((int)SeccompDenyAction).ToString(CultureInfo.InvariantCulture));
@@ -139,6 +144,7 @@ internal sealed record StageConfig
             MaxProcesses = OptionalLong(fields, "nproc"),
             MaxFileSizeBytes = OptionalLong(fields, "fsize"),
             MaxGcHeapBytes = OptionalLong(fields, "gcheap"),
+            MaxDataBytes = OptionalLong(fields, "data"),
             InheritedFileDescriptors = Ints(List(fields, "fds")),
             Environment = List(fields, "env"),
             SeccompDenyAction = (SeccompDenyAction)Int(fields, "deny"),

@@ -51,7 +51,7 @@ internal sealed class IpcWorkerOptionsValidator : IValidateOptions<IpcWorkerOpti
 
         if (options.Sandbox.Enabled && options.Sandbox.RunAsUserId is not null)
         {
-            failures.Add($"{prefix}: Sandbox.RunAsUserId is not supported by the supervisor: a worker of another user could not reach the supervisor's bootstrap server (a private directory of the supervisor's user).");
+            failures.Add($"{prefix}: Sandbox.RunAsUserId is not supported by the supervisor, which gives each live worker a user of its own from Sandbox.UserIdRange instead (one fixed user would be shared by restarts and standbys).");
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

@@ -12,6 +12,10 @@ internal static partial class Interop
     [LibraryImport(Libraries.Libc, EntryPoint = "geteuid")]
     internal static partial uint GetEffectiveUserId();
 
+    /// <summary>chown(2); <see cref="uint.MaxValue"/> (-1) leaves that ID unchanged.</summary>
+    [LibraryImport(Libraries.Libc, EntryPoint = "chown", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int Chown(string path, uint owner, uint group);
+
     /// <summary>_exit(2): ends the process at once (no handlers, no flushing).</summary>
     [LibraryImport(Libraries.Libc, EntryPoint = "_exit")]
     internal static partial void Exit(int status);

@@ -46,6 +46,11 @@ internal sealed partial class IpcSupervisor
                 (spec, run.Sandbox) = _sandbox.Plan(slot.Name, number, spec, slot.Options.Sandbox);
             }
 
+            if (run.Sandbox?.UserId is int workerUser)
+            {
+                bootstrap.AdmitUser(token, workerUser);
+            }
+
             _sandbox.Prepare(run.Sandbox);
             run.Process = WorkerProcess.Start(
                 spec,

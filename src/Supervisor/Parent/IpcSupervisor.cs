@@ -86,7 +86,8 @@ internal sealed partial class IpcSupervisor : IHostedService, IDisposable
             _sandbox.Check(slot.Name, slot.Options.Sandbox);
         }
 
-        _bootstrap = new BootstrapServer(_logger);
+        _bootstrap = new BootstrapServer(_logger, WorkerGroup());
+        _sandbox.UseBootstrap(_bootstrap.Name);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _stopping.Token);
         foreach (WorkerSlot slot in _slots)
         {
@@ -98,6 +99,33 @@ internal sealed partial class IpcSupervisor : IHostedService, IDisposable
         }
 
         _loop = Task.Run(LoopAsync, CancellationToken.None);
+    }
+
+    /// <summary>
+    /// The one group that workers with users of their own run as (the bootstrap socket is opened to it), or null when
+    /// none has a user of its own.
+    /// </summary>
+    /// <exception cref="IpcWorkerException">Two workers name different groups.</exception>
+    private int? WorkerGroup()
+    {
+        (string Name, int Group)? first = null;
+        foreach (WorkerSlot slot in _slots)
+        {
+            if (_sandbox.DistinctUserGroup(slot.Options.Sandbox) is not int group)
+            {
+                continue;
+            }
+
+            if (first is { } other && other.Group != group)
+            {
+                throw new IpcWorkerException(slot.Name, $"Worker '{slot.Name}' cannot start: its Sandbox.UserIdRange group {group} differs from worker "
+                    + $"'{other.Name}''s {other.Group}; all workers of a supervisor that run as users of their own share one group (the one that may reach the bootstrap socket).");
+            }
+
+            first ??= (slot.Name, group);
+        }
+
+        return first?.Group;
     }
 
     /// <summary>Stops every worker in reverse start order, each with its own stop budget

@@ -20,7 +20,7 @@ namespace IpcChannel.Supervisor.Parent;
 /// </summary>
 internal sealed partial class WorkerSandbox : IDisposable
 {
-    private readonly Dictionary<(SandboxNamespaces, int?, int?, string?), SandboxMachine> _machines = new();
+    private readonly Dictionary<(SandboxNamespaces, int?, int?, string?, int, int, int), SandboxMachine> _machines = new();
     private readonly Lock _lock = new();
     private readonly ILogger _logger;
 
@@ -30,7 +30,33 @@ internal sealed partial class WorkerSandbox : IDisposable
     /// <summary>Per worker-directory root: this supervisor's lock file, held open (flock) while it runs.</summary>
     private readonly Dictionary<string, FileStream> _rootLocks = new(StringComparer.Ordinal);
 
-    public WorkerSandbox(ILogger logger) => _logger = logger;
+    /// <summary>The host user IDs leased to live workers.</summary>
+    private readonly WorkerUserIds _userIds;
+
+    /// <summary>Per planned launch that runs as a leased user ID: the lease's holder, until <see cref="Cleanup"/>.</summary>
+    private readonly Dictionary<SandboxedLaunch, object> _leaseHolders = new(ReferenceEqualityComparer.Instance);
+
+    /// <summary>The directory of the bootstrap server's socket, which a worker of its own user must reach.</summary>
+    private string? _bootstrapDirectory;
+
+    public WorkerSandbox(ILogger logger, WorkerUserIds? userIds = null)
+    {
+        _logger = logger;
+        _userIds = userIds ?? new WorkerUserIds();
+    }
+
+    /// <summary>
+    /// The group that workers of <paramref name="options"/> run as when each gets a user of its own (and so the group
+    /// that must reach the bootstrap socket), or null when they run as the supervisor's user.
+    /// </summary>
+    public int? DistinctUserGroup(SandboxOptions options) =>
+        Applies(options) && options.RunAsUserId is null && options.UserIdRange.IsEnabled && Machine(options).DistinctUsersWork
+            ? options.UserIdRange.EffectiveGroupId
+            : null;
+
+    /// <summary>Tells where the bootstrap server's socket is, so that each start checks a worker's own user can reach it.</summary>
+    /// <param name="socketPath">The bootstrap server's name (its socket's path).</param>
+    public void UseBootstrap(string socketPath) => _bootstrapDirectory = Path.GetDirectoryName(socketPath);
 
     /// <summary>Releases this supervisor's claim on its worker-directory roots (the lock files).</summary>
     public void Dispose()
@@ -116,7 +142,32 @@ internal sealed partial class WorkerSandbox : IDisposable
         }
 
         var sandboxSpec = new SandboxLaunchSpec(spec.Program, spec.Arguments, supervisorVariables, spec.WorkingDirectory, spec.Prefix);
-        SandboxedLaunch plan = SandboxLauncher.Plan(options, sandboxSpec, WorkerId(workerName, incarnation), Machine(options), inherited);
+        SandboxMachine machine = Machine(options);
+        var holder = new object();
+        SandboxUser user = AssignUser(sandboxSpec, options, machine, holder);
+        SandboxedLaunch plan;
+        try
+        {
+            plan = SandboxLauncher.Plan(options, sandboxSpec, WorkerId(workerName, incarnation), machine, inherited, user);
+        }
+        catch
+        {
+            if (user.UserId is int leased)
+            {
+                _userIds.Release(leased, holder);
+            }
+
+            throw;
+        }
+
+        if (user.UserId is not null)
+        {
+            lock (_lock)
+            {
+                _leaseHolders[plan] = holder;
+            }
+        }
+
         plan.LogWarnings(_logger, workerName);
 
         var environment = new Dictionary<string, string?>(StringComparer.Ordinal);
@@ -158,12 +209,27 @@ internal sealed partial class WorkerSandbox : IDisposable
         }
     }
 
-    /// <summary>Removes a worker's private directory (and cgroup) after it exited; a failure is logged, not thrown.</summary>
+    /// <summary>
+    /// Removes a worker's private directory (and cgroup) after it exited, and hands its user ID back (its processes are
+    /// gone: the worker's PID namespace ends with it, and a user ID is not handed out again while any process runs as
+    /// it); a failure is logged, not thrown.
+    /// </summary>
     public void Cleanup(string workerName, SandboxedLaunch? plan)
     {
         if (plan is null)
         {
             return;
+        }
+
+        object? holder;
+        lock (_lock)
+        {
+            _leaseHolders.Remove(plan, out holder);
+        }
+
+        if (holder is not null && plan.UserId is int uid)
+        {
+            _userIds.Release(uid, holder);
         }
 
         try
@@ -176,10 +242,100 @@ internal sealed partial class WorkerSandbox : IDisposable
         }
     }
 
+    /// <summary>
+    /// A user of the worker's own from its range (leased for <paramref name="holder"/>), or the supervisor's with the
+    /// reason: the machine cannot (not root, no setpriv), the range is exhausted, or the worker's user could not
+    /// reach the app, the runtime or the bootstrap socket (a checkout under a private home directory): the worker
+    /// then still starts, as the supervisor's user, and the plan warns at every start.
+    /// </summary>
+    private SandboxUser AssignUser(SandboxLaunchSpec spec, SandboxOptions options, SandboxMachine machine, object holder)
+    {
+        SandboxUserIdRange range = options.UserIdRange;
+        if (options.RunAsUserId is not null || !range.IsEnabled)
+        {
+            return SandboxUser.Shared("SandboxOptions.UserIdRange is off");
+        }
+
+        if (!machine.DistinctUsersWork)
+        {
+            return SandboxUser.Shared(machine.DistinctUsersProblem ?? "this machine cannot run it as another user");
+        }
+
+        string? unreachable = FindUnreachable(spec, options, range.First, range.EffectiveGroupId);
+        if (unreachable is not null)
+        {
+            return SandboxUser.Shared($"a user of its own could not reach what it needs: {unreachable} (make the app and the .NET runtime readable, "
+                + "and the directories above them searchable, by others; or set SandboxOptions.UserIdRange.Count to 0 to run workers as the supervisor's user)");
+        }
+
+        int? leased;
+        try
+        {
+            leased = _userIds.TryLease(range, holder);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return SandboxUser.Shared($"the user ID leases could not be taken: {e.Message}");
+        }
+
+        return leased is int uid
+            ? SandboxUser.Distinct(uid, range.EffectiveGroupId)
+            : SandboxUser.Shared($"all {range.Count} user IDs of SandboxOptions.UserIdRange (from {range.First}) are in use");
+    }
+
+    /// <summary>
+    /// What a worker running as <paramref name="userId"/> could not reach: the program, the files its arguments name,
+    /// the runtime, the directories above its private directory and above the bootstrap socket's.
+    /// </summary>
+    private string? FindUnreachable(SandboxLaunchSpec spec, SandboxOptions options, int userId, int groupId)
+    {
+        var checks = new List<(string Path, int Access)>();
+
+        // Prepare makes the root 0711 when it creates it; above it, nothing is changed for the worker.
+        string root = options.WorkerDirectoryRoot ?? Path.Combine(Path.GetTempPath(), "ipcchannel-sandbox");
+        checks.Add((Directory.Exists(root) ? root : Path.GetDirectoryName(root) ?? "/", UserAccess.Execute));
+        if (Path.IsPathFullyQualified(spec.Program))
+        {
+            checks.Add((spec.Program, UserAccess.Read | UserAccess.Execute));
+            checks.Add((Path.GetDirectoryName(spec.Program)!, UserAccess.Read | UserAccess.Execute));
+        }
+
+        foreach (string argument in spec.Arguments)
+        {
+            if (Path.IsPathFullyQualified(argument) && File.Exists(argument))
+            {
+                checks.Add((argument, UserAccess.Read));
+                checks.Add((Path.GetDirectoryName(argument)!, UserAccess.Read | UserAccess.Execute));
+            }
+        }
+
+        string runtime = System.Runtime.InteropServices.RuntimeEnvironment.GetRuntimeDirectory();
+        if (Path.IsPathFullyQualified(runtime) && Directory.Exists(runtime))
+        {
+            checks.Add((runtime, UserAccess.Read | UserAccess.Execute));
+        }
+
+        if (_bootstrapDirectory is { } bootstrap && Path.GetDirectoryName(bootstrap) is { } above)
+        {
+            checks.Add((above, UserAccess.Execute)); // the bootstrap directory itself is opened to the workers' group
+        }
+
+        foreach ((string path, int access) in checks)
+        {
+            if (UserAccess.FindProblem(path, userId, groupId, access) is { } problem)
+            {
+                return problem;
+            }
+        }
+
+        return null;
+    }
+
     /// <summary>The machine as seen with these options' namespaces, user and cgroup: probed once, then reused.</summary>
     private SandboxMachine Machine(SandboxOptions options)
     {
-        var key = (options.Namespaces, options.RunAsUserId, options.RunAsGroupId, options.MemoryCgroupParent);
+        var key = (options.Namespaces, options.RunAsUserId, options.RunAsGroupId, options.MemoryCgroupParent,
+            options.UserIdRange.First, options.UserIdRange.Count, options.UserIdRange.EffectiveGroupId);
         lock (_lock)
         {
             if (!_machines.TryGetValue(key, out SandboxMachine? machine))

@@ -43,12 +43,14 @@ public static class SandboxedWorker
         TimeSpan? timeout = null,
         SandboxMachine? machine = null,
         Action<Process>? started = null,
-        IReadOnlyDictionary<string, string>? extraInherited = null)
+        IReadOnlyDictionary<string, string>? extraInherited = null,
+        string? program = null,
+        Action<string>? outputLine = null)
     {
         var arguments = new List<string> { scenario };
         arguments.AddRange(args ?? []);
         var spec = new SandboxLaunchSpec(
-            WorkerProgram,
+            program ?? WorkerProgram,
             arguments,
             environment ?? new Dictionary<string, string>(StringComparer.Ordinal),
             null,
@@ -69,7 +71,7 @@ public static class SandboxedWorker
         launch.Prepare();
         try
         {
-            return await StartAsync(launch.Launch, timeout ?? TimeSpan.FromSeconds(60), started).ConfigureAwait(false);
+            return await StartAsync(launch.Launch, timeout ?? TimeSpan.FromSeconds(60), started, outputLine).ConfigureAwait(false);
         }
         finally
         {
@@ -78,7 +80,7 @@ public static class SandboxedWorker
     }
 
     /// <summary>Starts a launch spec with exactly its environment and waits, bounded, for it to exit.</summary>
-    public static async Task<WorkerRun> StartAsync(SandboxLaunchSpec launch, TimeSpan timeout, Action<Process>? started = null)
+    public static async Task<WorkerRun> StartAsync(SandboxLaunchSpec launch, TimeSpan timeout, Action<Process>? started = null, Action<string>? outputLine = null)
     {
         var start = new ProcessStartInfo(launch.FileName)
         {
@@ -101,7 +103,7 @@ public static class SandboxedWorker
         var clock = Stopwatch.StartNew();
         using Process process = Process.Start(start) ?? throw new InvalidOperationException("the worker did not start");
         started?.Invoke(process);
-        Task<string> output = process.StandardOutput.ReadToEndAsync();
+        Task<string> output = ReadLinesAsync(process.StandardOutput, outputLine);
         Task<string> error = process.StandardError.ReadToEndAsync();
         using var cts = new CancellationTokenSource(timeout);
         try
@@ -121,5 +123,18 @@ public static class SandboxedWorker
 
         // Process reports 128 + signal for a child killed by a signal.
         return new WorkerRun(process.ExitCode, stdout, stderr, elapsed, process.ExitCode > 128);
+    }
+
+    /// <summary>Reads a stream to its end, handing each line to <paramref name="line"/> as it arrives.</summary>
+    private static async Task<string> ReadLinesAsync(StreamReader reader, Action<string>? line)
+    {
+        var all = new System.Text.StringBuilder();
+        while (await reader.ReadLineAsync().ConfigureAwait(false) is { } next)
+        {
+            all.Append(next).Append('\n');
+            line?.Invoke(next);
+        }
+
+        return all.ToString();
     }
 }

@@ -1,0 +1,118 @@
+using System;
+using System.Collections.Generic;
+using System.Runtime.InteropServices;
+
+namespace IpcChannel.Tests.Support;
+
+/// <summary>
+/// Queues descriptors in flight the way an attacking worker does: one descriptor, many times per message, on a
+/// datagram socketpair that is kept and never read; the kernel counts them against the sender's user. Shared by the
+/// sandbox test worker and the supervisor test host (linked into both).
+/// </summary>
+internal static unsafe partial class InFlightDescriptors
+{
+    /// <summary>The most descriptors one SCM_RIGHTS message carries here (the kernel's SCM_MAX_FD is 253).</summary>
+    public const int PerMessage = 250;
+
+    private const int AF_UNIX = 1;
+    private const int SOCK_DGRAM = 2;
+    private const int SOCK_CLOEXEC = 0x80000;
+    private const int SOL_SOCKET = 1;
+    private const int SCM_RIGHTS = 1;
+    private const int MSG_DONTWAIT = 0x40;
+
+    /// <summary>
+    /// Queues up to <paramref name="count"/> descriptors on a new socketpair whose two descriptors are added to
+    /// <paramref name="keep"/> (close them, or exit, to let go); stops at the first failing send.
+    /// </summary>
+    /// <returns>How many are in flight, and the errno that stopped it (0: none).</returns>
+    public static (int Held, int Errno) Hold(int count, List<int> keep)
+    {
+        int* pair = stackalloc int[2];
+        if (SocketPair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, pair) != 0)
+        {
+            return (0, Marshal.GetLastPInvokeError());
+        }
+
+        keep.Add(pair[0]);
+        keep.Add(pair[1]);
+        int held = 0;
+        while (held < count)
+        {
+            int batch = Math.Min(PerMessage, count - held);
+            int errno = Send(pair[0], pair[1], batch);
+            if (errno != 0)
+            {
+                return (held, errno);
+            }
+
+            held += batch;
+        }
+
+        return (held, 0);
+    }
+
+    /// <summary>Sends <paramref name="count"/> copies of <paramref name="fd"/> in one message on <paramref name="socket"/>; returns the errno, or 0.</summary>
+    public static int Send(int socket, int fd, int count)
+    {
+        int header = sizeof(CMsgHdr);
+        int space = header + (((count * sizeof(int)) + 7) & ~7);
+        byte* control = stackalloc byte[space];
+        new Span<byte>(control, space).Clear();
+        *(CMsgHdr*)control = new CMsgHdr { Length = (nuint)(header + (count * sizeof(int))), Level = SOL_SOCKET, Type = SCM_RIGHTS };
+        new Span<int>(control + header, count).Fill(fd);
+        byte payload = 1;
+        var iov = new IoVec { Base = &payload, Length = 1 };
+        var message = new MsgHdr { Iov = &iov, IovLength = 1, Control = control, ControlLength = (nuint)space };
+        return SendMsg(socket, &message, MSG_DONTWAIT) < 0 ? Marshal.GetLastPInvokeError() : 0;
+    }
+
+    /// <summary>Sends one descriptor over a fresh socketpair (then closes it); returns the errno, or 0.</summary>
+    public static int SendOne()
+    {
+        var pair = new List<int>();
+        (int held, int errno) = Hold(1, pair);
+        foreach (int fd in pair)
+        {
+            _ = Close(fd);
+        }
+
+        return held == 1 ? 0 : errno;
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    private struct IoVec
+    {
+        public void* Base;
+        public nuint Length;
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    private struct MsgHdr
+    {
+        public void* Name;
+        public uint NameLength;
+        public IoVec* Iov;
+        public nuint IovLength;
+        public void* Control;
+        public nuint ControlLength;
+        public int Flags;
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    private struct CMsgHdr
+    {
+        public nuint Length;
+        public int Level;
+        public int Type;
+    }
+
+    [LibraryImport("libc", EntryPoint = "socketpair", SetLastError = true)]
+    private static partial int SocketPair(int domain, int type, int protocol, int* fds);
+
+    [LibraryImport("libc", EntryPoint = "sendmsg", SetLastError = true)]
+    private static partial nint SendMsg(int fd, MsgHdr* message, int flags);
+
+    [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
+    private static partial int Close(int fd);
+}
