@@ -26,6 +26,7 @@ internal static class LogEvents
     public const int SandboxCleanupFailed = 7021;
     public const int SandboxSwept = 7022;
     public const int SandboxSweepFailed = 7023;
+    public const int WorkerLogsDropped = 7030;
 
     public const int ChildCompleted = 7100;
     public const int ChildCrashed = 7101;

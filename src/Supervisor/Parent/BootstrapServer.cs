@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Concurrent;
+using System.Collections.Generic;
 using System.Threading;
 using System.Threading.Tasks;
 using IpcChannel.Supervisor.Protocol;
@@ -12,34 +13,61 @@ internal sealed record WorkerArrival(IpcReceiver<ControlUp> Control, WorkerHello
 
 /// <summary>
 /// The parent's one bootstrap server (an <see cref="IpcServer{T}"/>) that every worker connects back to.
-/// Only processes of this user are accepted, and only with the one-time token of a launch in progress; any
-/// other client, or one that sends anything but a hello, is closed and the server goes on.
+/// Only processes of this user that are a launch in progress (the launched process, or its child when the launch
+/// runs under a forking prefix such as the sandbox's <c>unshare --fork</c>) are accepted, and only with the
+/// one-time token of that launch; any other client, or one that sends anything but a hello, is closed and the
+/// server goes on. A connection that stays silent is closed at the first-message deadline (the longest start
+/// timeout: a launch that has not said hello by then is killed anyway), or earlier when silent connections fill
+/// the server's pending set.
 /// </summary>
 internal sealed partial class BootstrapServer : IDisposable
 {
+    /// <summary>The largest first message (a hello: a token, names and three channel ends) the server reads.</summary>
+    internal const int MaxHelloSize = 64 * 1024;
+
     private readonly IpcServer<ControlUp> _server;
-    private readonly ConcurrentDictionary<string, TaskCompletionSource<WorkerArrival>> _pending = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Launch> _pending = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stop = new();
     private readonly ILogger _logger;
+    private readonly uint _uid = Interop.GetEffectiveUserId();
+    private readonly bool _trustPeers;
     private readonly Task _accepting;
 
-    public BootstrapServer(ILogger logger)
+    /// <summary>Creates the server and starts accepting.</summary>
+    /// <param name="logger">The supervisor's logger.</param>
+    /// <param name="firstMessageTimeout">How long a connection may stay silent before its hello.</param>
+    /// <param name="trustPeers">Accept any process of this user, with no first-message deadline (only the tests'
+    /// twins, which show the attacks these defences stop).</param>
+    public BootstrapServer(ILogger logger, TimeSpan firstMessageTimeout, bool trustPeers = false)
     {
         _logger = logger;
-        uint uid = Interop.GetEffectiveUserId();
-        _server = new IpcServer<ControlUp>(peer => peer.Uid == uid, ProtocolResolver.Options);
+        _trustPeers = trustPeers;
+        _server = trustPeers
+            ? new IpcServer<ControlUp>(peer => peer.Uid == _uid, ProtocolResolver.Options.WithMaxMessageSize(MaxHelloSize), Timeout.InfiniteTimeSpan)
+            : new IpcServer<ControlUp>(Admits, ProtocolResolver.Options.WithMaxMessageSize(MaxHelloSize), firstMessageTimeout);
         _accepting = Task.Run(AcceptLoopAsync);
     }
 
     /// <summary>The name workers connect to.</summary>
     public string Name => _server.Name;
 
-    /// <summary>Waits for the worker launched with <paramref name="token"/>.</summary>
+    /// <summary>Waits for the worker launched with <paramref name="token"/>; call <see cref="Launched"/> once its
+    /// process exists.</summary>
     public Task<WorkerArrival> Expect(string token)
     {
-        var arrival = new TaskCompletionSource<WorkerArrival>(TaskCreationOptions.RunContinuationsAsynchronously);
-        _pending[token] = arrival;
-        return arrival.Task;
+        var launch = new Launch();
+        _pending[token] = launch;
+        return launch.Arrival.Task;
+    }
+
+    /// <summary>Records the pid of the process launched with <paramref name="token"/>: only it (or its child) may
+    /// connect for that launch.</summary>
+    public void Launched(string token, int pid)
+    {
+        if (_pending.TryGetValue(token, out Launch? launch))
+        {
+            Volatile.Write(ref launch.Pid, pid);
+        }
     }
 
     /// <summary>Stops waiting for <paramref name="token"/>; a late hello with it is refused.</summary>
@@ -49,10 +77,79 @@ internal sealed partial class BootstrapServer : IDisposable
     {
         _stop.Cancel();
         _server.Dispose();
-        foreach (TaskCompletionSource<WorkerArrival> arrival in _pending.Values)
+        foreach (Launch launch in _pending.Values)
         {
-            arrival.TrySetCanceled();
+            launch.Arrival.TrySetCanceled();
         }
+    }
+
+    /// <summary>
+    /// The filter, run before anything of a peer is read: this user, and a process of a launch in progress. While a
+    /// launch's process is being started (between <see cref="Expect"/> and <see cref="Launched"/>, a few
+    /// microseconds) its pid is not known yet, and any process of this user is let through to the token check.
+    /// </summary>
+    private bool Admits(IpcPeer peer)
+    {
+        if (peer.Uid != _uid)
+        {
+            return false;
+        }
+
+        int parent = -1;
+        foreach (Launch launch in _pending.Values)
+        {
+            int pid = Volatile.Read(ref launch.Pid);
+            if (pid == 0 || pid == peer.Pid)
+            {
+                return true;
+            }
+
+            if (parent == -1)
+            {
+                parent = ParentPid(peer.Pid);
+            }
+
+            if (pid == parent)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Whether <paramref name="peerPid"/> is the process of <paramref name="launch"/> (or its child): a hello
+    /// carries the token of its own launch, not of a sibling's.</summary>
+    private static bool IsOf(Launch launch, int peerPid)
+    {
+        int pid = Volatile.Read(ref launch.Pid);
+        return pid == 0 || pid == peerPid || pid == ParentPid(peerPid);
+    }
+
+    /// <summary>The parent pid of <paramref name="pid"/> from <c>/proc/{pid}/stat</c>, or 0 when it is gone.</summary>
+    private static int ParentPid(int pid)
+    {
+        string stat;
+        try
+        {
+            stat = System.IO.File.ReadAllText($"/proc/{pid}/stat");
+        }
+        catch (Exception e) when (e is System.IO.IOException or UnauthorizedAccessException)
+        {
+            return 0;
+        }
+
+        // "pid (comm) state ppid ...": comm may hold spaces and parentheses, so parse after the last ')'.
+        int close = stat.LastIndexOf(')');
+        string[] fields = stat[(close + 1)..].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        return close > 0 && fields.Length > 1 && int.TryParse(fields[1], out int parent) ? parent : 0;
+    }
+
+    /// <summary>A launch in progress: its arrival, and its process once started (0 until then).</summary>
+    private sealed class Launch
+    {
+        public readonly TaskCompletionSource<WorkerArrival> Arrival = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public int Pid;
     }
 
     private async Task AcceptLoopAsync()
@@ -80,13 +177,15 @@ internal sealed partial class BootstrapServer : IDisposable
             }
 
             WorkerHello? hello = client.First.Hello;
-            if (client.First.Kind == ControlUpKind.Hello && hello is not null && _pending.TryRemove(hello.Token, out TaskCompletionSource<WorkerArrival>? arrival)
-                && arrival.TrySetResult(new WorkerArrival(client.Receiver, hello, client.Peer)))
+            if (client.First.Kind == ControlUpKind.Hello && hello is not null
+                && _pending.TryGetValue(hello.Token, out Launch? launch) && (_trustPeers || IsOf(launch, client.Peer.Pid))
+                && _pending.TryRemove(new KeyValuePair<string, Launch>(hello.Token, launch))
+                && launch.Arrival.TrySetResult(new WorkerArrival(client.Receiver, hello, client.Peer)))
             {
                 continue;
             }
 
-            Log.Refused(_logger, client.Peer.Pid, hello is null ? "its first message is not a hello" : "unknown or expired launch token");
+            Log.Refused(_logger, client.Peer.Pid, hello is null ? "its first message is not a hello" : "unknown or expired launch token, or not the process of that launch");
             client.Receiver.Dispose();
             client.First.Sender?.Dispose();
             if (hello is not null)

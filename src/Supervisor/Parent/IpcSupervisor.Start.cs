@@ -31,7 +31,7 @@ internal sealed partial class IpcSupervisor
         }
 
         Task<WorkerArrival> arrival = bootstrap.Expect(token);
-        ILogger output = _loggers.CreateLogger($"IpcChannel.Supervisor.Workers.{slot.Name}");
+        ILogger output = _loggers.CreateLogger(WorkerLogCategory(slot.Name));
         try
         {
             IpcWorkerLaunchSpec spec = BuildSpec(slot, number, token, bootstrap.Name);
@@ -50,6 +50,7 @@ internal sealed partial class IpcSupervisor
                 spec,
                 line => LogOutput(output, run, line, error: false),
                 line => LogOutput(output, run, line, error: true));
+            bootstrap.Launched(token, run.Process.Pid);
         }
         catch (Exception e)
         {
@@ -86,7 +87,9 @@ internal sealed partial class IpcSupervisor
         }
 
         WorkerArrival worker = await arrival.ConfigureAwait(false);
-        run.ControlUp = worker.Control;
+
+        // From now on the control connection takes this worker's limit (the bootstrap server read only the hello).
+        run.ControlUp = worker.Control.ToOpaque().To<ControlUp>(ProtocolResolver.Options.WithMaxMessageSize(slot.Options.MaxMessageSize));
         run.Scope.Pid = worker.Peer.Pid;
         if (worker.Peer.Pid != run.Process.Pid)
         {

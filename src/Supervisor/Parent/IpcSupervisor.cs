@@ -81,7 +81,9 @@ internal sealed partial class IpcSupervisor : IHostedService, IDisposable
             _sandbox.Check(slot.Name, slot.Options.Sandbox);
         }
 
-        _bootstrap = new BootstrapServer(_logger);
+        // A silent connection is closed when the longest start timeout passes: by then its launch was killed anyway.
+        TimeSpan firstMessageTimeout = _slots.Count == 0 ? Ipc.DefaultFirstMessageTimeout : _slots.Max(s => s.Options.StartTimeout);
+        _bootstrap = new BootstrapServer(_logger, firstMessageTimeout, _options.TrustBootstrapPeers);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _stopping.Token);
         foreach (WorkerSlot slot in _slots)
         {
@@ -183,9 +185,16 @@ internal sealed partial class IpcSupervisor : IHostedService, IDisposable
         }
     }
 
-    /// <summary>An exception logged in a worker, shown in the parent as the worker printed it.</summary>
-    private sealed class ForwardedException(string text) : Exception("An exception in the worker (shown as the worker logged it).")
-    {
-        public override string ToString() => text;
-    }
+    /// <summary>
+    /// The category of everything a worker says (its stdout and stderr lines; its forwarded records go to categories
+    /// under it): <c>IpcChannel.Workers.{name}</c>, outside the parent's own <c>IpcChannel.Supervisor</c>.
+    /// </summary>
+    internal static string WorkerLogCategory(string workerName) => $"IpcChannel.Workers.{workerName}";
+
+    /// <summary>
+    /// How many messages a pump handles in a row before it yields its thread: a worker that floods its channels (the
+    /// receive completes at once while data is queued) must not hold a pool thread that other workers' pumps and
+    /// heartbeats need.
+    /// </summary>
+    internal const int PumpBatch = 32;
 }
