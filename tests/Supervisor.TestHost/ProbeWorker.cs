@@ -90,6 +90,7 @@ public sealed partial class ProbeWorker(ILogger<ProbeWorker> logger, ILoggerFact
                 for (int i = 0; i < request.Number; i++)
                 {
                     Log.Flood(flood, i);
+                    Console.WriteLine($"flood line {i}");
                 }
 
                 return Reply("flooded", request.Number);

@@ -32,6 +32,7 @@ internal sealed partial class IpcSupervisor
 
         Task<WorkerArrival> arrival = bootstrap.Expect(token);
         ILogger output = _loggers.CreateLogger(WorkerLogCategory(slot.Name));
+        run.Logs = new WorkerLogRelay(_loggers, slot.Name, slot.Options.MaxLogRecordsPerSecond);
         try
         {
             IpcWorkerLaunchSpec spec = BuildSpec(slot, number, token, bootstrap.Name);
@@ -283,8 +284,13 @@ internal sealed partial class IpcSupervisor
         return (executable, []);
     }
 
-    private void LogOutput(ILogger output, WorkerRun run, string line, bool error)
+    private static void LogOutput(ILogger output, WorkerRun run, string line, bool error)
     {
+        if (run.Logs?.TryTake(run.Scope) == false)
+        {
+            return;
+        }
+
         using (output.BeginScope(run.Scope))
         {
             if (error)
@@ -301,6 +307,7 @@ internal sealed partial class IpcSupervisor
     private async Task WatchExitAsync(WorkerRun run)
     {
         int code = await run.Process!.Exited.ConfigureAwait(false);
+        run.Logs?.Flush(run.Scope);
         _sandbox.Cleanup(run.Slot.Name, run.Sandbox);
         string reason = run.Reason ?? new WorkerExit(code, null, false).Describe();
         MarkDown(run, reason);

@@ -1,6 +1,7 @@
 using System;
 using System.Diagnostics;
 using System.Text;
+using System.Threading;
 using IpcChannel.Supervisor.Protocol;
 using Microsoft.Extensions.Logging;
 
@@ -13,9 +14,11 @@ namespace IpcChannel.Supervisor.Parent;
 /// records a second pass (a token bucket with a burst of as many), the rest are counted and reported in one warning
 /// at most once a second.
 /// </summary>
-/// <remarks>Used by the worker's control pump only (one record at a time), so it needs no lock.</remarks>
+/// <remarks>One per incarnation, shared by its control pump (records) and its stdout and stderr readers (lines): all
+/// of a worker's output draws on one budget.</remarks>
 internal sealed partial class WorkerLogRelay
 {
+    private readonly Lock _gate = new();
     /// <summary>The longest category suffix kept from a worker's record (longer ones are cut).</summary>
     private const int MaxCategoryLength = 200;
 
@@ -56,21 +59,37 @@ internal sealed partial class WorkerLogRelay
         return $"{_prefix}.{suffix}";
     }
 
+    /// <summary>Takes one record's worth from the budget; false (and counted as dropped) when it is spent.</summary>
+    public bool TryTake(WorkerScope scope)
+    {
+        lock (_gate)
+        {
+            long now = Stopwatch.GetTimestamp();
+            _tokens = Math.Min(_perSecond, _tokens + ((now - _refilledAt) * _perSecond / Stopwatch.Frequency));
+            _refilledAt = now;
+            bool take = _tokens >= 1;
+            if (take)
+            {
+                _tokens--;
+            }
+            else
+            {
+                _dropped++;
+            }
+
+            ReportDropped(scope, now, force: false);
+            return take;
+        }
+    }
+
     /// <summary>Writes <paramref name="record"/> within the worker's scope, or counts it as dropped.</summary>
     public void Write(ControlUp record, WorkerScope scope)
     {
-        long now = Stopwatch.GetTimestamp();
-        _tokens = Math.Min(_perSecond, _tokens + ((now - _refilledAt) * _perSecond / Stopwatch.Frequency));
-        _refilledAt = now;
-        if (_tokens < 1)
+        if (!TryTake(scope))
         {
-            _dropped++;
-            ReportDropped(scope, now, force: false);
             return;
         }
 
-        _tokens--;
-        ReportDropped(scope, now, force: false);
         var level = (LogLevel)Math.Clamp(record.Number, 0, 6);
         ILogger logger = _loggers.CreateLogger(CategoryOf(record.Text1));
         if (!logger.IsEnabled(level))
@@ -85,11 +104,18 @@ internal sealed partial class WorkerLogRelay
         }
     }
 
-    /// <summary>Reports records dropped and not yet reported (when the worker's control connection ends).</summary>
-    public void Flush(WorkerScope scope) => ReportDropped(scope, Stopwatch.GetTimestamp(), force: true);
+    /// <summary>Reports records dropped and not yet reported (when the worker's control connection ends, or it exits).</summary>
+    public void Flush(WorkerScope scope)
+    {
+        lock (_gate)
+        {
+            ReportDropped(scope, Stopwatch.GetTimestamp(), force: true);
+        }
+    }
 
     private void ReportDropped(WorkerScope scope, long now, bool force)
     {
+        Debug.Assert(_gate.IsHeldByCurrentThread);
         if (_dropped == 0 || (!force && now - _reportedAt < Stopwatch.Frequency))
         {
             return;
