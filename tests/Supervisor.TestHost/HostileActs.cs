@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.IO;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
+using IpcChannel.Sandbox.TestWorker;
 
 namespace IpcChannel.Supervisor.TestHost;
 
@@ -13,14 +14,9 @@ namespace IpcChannel.Supervisor.TestHost;
 internal static unsafe partial class HostileActs
 {
     private const string Libc = "libc";
-    private const int SOL_SOCKET = 1;
     private const int SO_TYPE = 3;
     private const int SO_DOMAIN = 39;
-    private const int SOCK_SEQPACKET = 5;
-    private const int AF_UNIX = 1;
-    private const int SCM_RIGHTS = 1;
     private const int MSG_DONTWAIT = 0x40;
-    private const uint MFD_CLOEXEC = 1;
     private const uint MFD_ALLOW_SEALING = 2;
     private const int F_ADD_SEALS = 1033;
     private const int F_SEAL_SEAL = 1;
@@ -39,7 +35,7 @@ internal static unsafe partial class HostileActs
     /// <returns>How many sockets it was sent on.</returns>
     public static int SendSparseMemfdOnEveryChannel(long size)
     {
-        int memfd = MemfdCreate("bomb", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+        int memfd = Native.MemfdCreate("bomb", Native.MFD_CLOEXEC | MFD_ALLOW_SEALING);
         Check(memfd >= 0, "memfd_create");
         try
         {
@@ -66,7 +62,7 @@ internal static unsafe partial class HostileActs
         }
         finally
         {
-            _ = Close(memfd);
+            _ = Native.Close(memfd);
         }
     }
 
@@ -101,7 +97,7 @@ internal static unsafe partial class HostileActs
     {
         foreach (string entry in Directory.GetFiles("/proc/self/fd"))
         {
-            if (int.TryParse(Path.GetFileName(entry), out int fd) && IntOption(fd, SO_TYPE) == SOCK_SEQPACKET && IntOption(fd, SO_DOMAIN) == AF_UNIX)
+            if (int.TryParse(Path.GetFileName(entry), out int fd) && IntOption(fd, SO_TYPE) == Native.SOCK_SEQPACKET && IntOption(fd, SO_DOMAIN) == Native.AF_UNIX)
             {
                 yield return fd;
             }
@@ -112,22 +108,22 @@ internal static unsafe partial class HostileActs
     {
         int value = -1;
         uint length = sizeof(int);
-        return GetSockOpt(fd, SOL_SOCKET, option, &value, &length) == 0 ? value : -1;
+        return GetSockOpt(fd, Native.SOL_SOCKET, option, &value, &length) == 0 ? value : -1;
     }
 
     private static nint SendWithFd(int socket, byte* data, int length, int fd)
     {
-        IoVec iov = new() { Base = data, Length = (nuint)length };
-        int controlLength = sizeof(CMsgHdr) + 8; // CMSG_SPACE(sizeof(int))
+        Native.IoVec iov = new() { Base = data, Length = (nuint)length };
+        int controlLength = sizeof(Native.CMsgHdr) + 8; // CMSG_SPACE(sizeof(int))
         byte* control = stackalloc byte[controlLength];
         new Span<byte>(control, controlLength).Clear();
-        var cmsg = (CMsgHdr*)control;
-        cmsg->Length = (nuint)(sizeof(CMsgHdr) + sizeof(int));
-        cmsg->Level = SOL_SOCKET;
-        cmsg->Type = SCM_RIGHTS;
-        *(int*)(control + sizeof(CMsgHdr)) = fd;
-        MsgHdr message = new() { Iov = &iov, IovLength = 1, Control = control, ControlLength = (nuint)controlLength };
-        return SendMsg(socket, &message, MSG_DONTWAIT);
+        var cmsg = (Native.CMsgHdr*)control;
+        cmsg->Length = (nuint)(sizeof(Native.CMsgHdr) + sizeof(int));
+        cmsg->Level = Native.SOL_SOCKET;
+        cmsg->Type = Native.SCM_RIGHTS;
+        *(int*)(control + sizeof(Native.CMsgHdr)) = fd;
+        Native.MsgHdr message = new() { Iov = &iov, IovLength = 1, Control = control, ControlLength = (nuint)controlLength };
+        return Native.SendMsg(socket, &message, MSG_DONTWAIT);
     }
 
     private static void Check(bool ok, string what)
@@ -138,48 +134,12 @@ internal static unsafe partial class HostileActs
         }
     }
 
-    [StructLayout(LayoutKind.Sequential)]
-    private struct IoVec
-    {
-        public void* Base;
-        public nuint Length;
-    }
-
-    [StructLayout(LayoutKind.Sequential)]
-    private struct MsgHdr
-    {
-        public void* Name;
-        public uint NameLength;
-        public IoVec* Iov;
-        public nuint IovLength;
-        public void* Control;
-        public nuint ControlLength;
-        public int Flags;
-    }
-
-    [StructLayout(LayoutKind.Sequential)]
-    private struct CMsgHdr
-    {
-        public nuint Length;
-        public int Level;
-        public int Type;
-    }
-
-    [LibraryImport(Libc, EntryPoint = "memfd_create", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int MemfdCreate(string name, uint flags);
-
     [LibraryImport(Libc, EntryPoint = "ftruncate", SetLastError = true)]
     private static partial int FTruncate(int fd, long length);
 
     [LibraryImport(Libc, EntryPoint = "fcntl", SetLastError = true)]
     private static partial int Fcntl(int fd, int command, int argument);
 
-    [LibraryImport(Libc, EntryPoint = "sendmsg", SetLastError = true)]
-    private static partial nint SendMsg(int fd, MsgHdr* message, int flags);
-
     [LibraryImport(Libc, EntryPoint = "getsockopt", SetLastError = true)]
     private static partial int GetSockOpt(int fd, int level, int option, void* value, uint* length);
-
-    [LibraryImport(Libc, EntryPoint = "close", SetLastError = true)]
-    private static partial int Close(int fd);
 }
