@@ -13,8 +13,8 @@ internal sealed record WorkerArrival(IpcReceiver<ControlUp> Control, WorkerHello
 
 /// <summary>
 /// The parent's one bootstrap server (an <see cref="IpcServer{T}"/>) that every worker connects back to.
-/// Only processes of this user that are a launch in progress (the launched process, or its child when the launch
-/// runs under a forking prefix such as the sandbox's <c>unshare --fork</c>) are accepted, and only with the
+/// Only processes of this user that are a launch in progress (the launched process, or a descendant of it when the
+/// launch runs under a forking prefix such as the sandbox's <c>unshare --fork</c>) are accepted, and only with the
 /// one-time token of that launch; any other client, or one that sends anything but a hello, is closed and the
 /// server goes on. A connection that stays silent is closed at the first-message deadline (the longest start
 /// timeout: a launch that has not said hello by then is killed anyway), or earlier when silent connections fill
@@ -24,6 +24,9 @@ internal sealed partial class BootstrapServer : IDisposable
 {
     /// <summary>The largest first message (a hello: a token, names and three channel ends) the server reads.</summary>
     internal const int MaxHelloSize = 64 * 1024;
+
+    /// <summary>How many generations below a launched process a worker may be (launch prefixes that fork).</summary>
+    private const int MaxLaunchDepth = 8;
 
     private readonly IpcServer<ControlUp> _server;
     private readonly ConcurrentDictionary<string, Launch> _pending = new(StringComparer.Ordinal);
@@ -95,21 +98,9 @@ internal sealed partial class BootstrapServer : IDisposable
             return false;
         }
 
-        int parent = -1;
         foreach (Launch launch in _pending.Values)
         {
-            int pid = Volatile.Read(ref launch.Pid);
-            if (pid == 0 || pid == peer.Pid)
-            {
-                return true;
-            }
-
-            if (parent == -1)
-            {
-                parent = ParentPid(peer.Pid);
-            }
-
-            if (pid == parent)
+            if (IsOf(launch, peer.Pid))
             {
                 return true;
             }
@@ -118,12 +109,31 @@ internal sealed partial class BootstrapServer : IDisposable
         return false;
     }
 
-    /// <summary>Whether <paramref name="peerPid"/> is the process of <paramref name="launch"/> (or its child): a hello
-    /// carries the token of its own launch, not of a sibling's.</summary>
+    /// <summary>
+    /// Whether <paramref name="peerPid"/> is the process of <paramref name="launch"/> or one of its descendants (a
+    /// launch prefix may fork: the sandbox's <c>unshare --fork</c> runs the worker as its child); true while the
+    /// launch's pid is not known yet. A hello must carry the token of its own launch, not of a sibling's.
+    /// </summary>
     private static bool IsOf(Launch launch, int peerPid)
     {
         int pid = Volatile.Read(ref launch.Pid);
-        return pid == 0 || pid == peerPid || pid == ParentPid(peerPid);
+        if (pid == 0)
+        {
+            return true;
+        }
+
+        int ancestor = peerPid;
+        for (int depth = 0; depth < MaxLaunchDepth && ancestor > 1; depth++)
+        {
+            if (ancestor == pid)
+            {
+                return true;
+            }
+
+            ancestor = ParentPid(ancestor);
+        }
+
+        return false;
     }
 
     /// <summary>The parent pid of <paramref name="pid"/> from <c>/proc/{pid}/stat</c>, or 0 when it is gone.</summary>
