@@ -9,7 +9,7 @@ namespace IpcChannel.Supervisor.TestHost;
 /// A worker the tests drive by command: echo, identify, crash (FailFast or exception), finish normally,
 /// log, notify, and produce/consume on the "bulk" link (a worker whose name starts with "consumer" consumes); and,
 /// as a compromised worker would, attack its supervisor (<see cref="HostileActs"/>, verbs "memfd-bomb",
-/// "hold-bootstrap", "forge-log", "log-flood").
+/// "hold-bootstrap", "forge-log", "log-flood", "log-categories").
 /// </summary>
 public sealed partial class ProbeWorker(ILogger<ProbeWorker> logger, ILoggerFactory loggers) : IpcWorker<ProbeCommand, ProbeReply>
 {
@@ -85,6 +85,15 @@ public sealed partial class ProbeWorker(ILogger<ProbeWorker> logger, ILoggerFact
                 ILogger impersonated = loggers.CreateLogger(request.Text);
                 Log.Forged(impersonated, WorkerName);
                 return Reply("forged");
+            case "log-categories":
+                // One record under each of Number distinct categories.
+                for (int i = 0; i < request.Number; i++)
+                {
+                    ILogger category = loggers.CreateLogger($"Category{i}");
+                    Log.InCategory(category, i);
+                }
+
+                return Reply("logged", request.Number);
             case "log-flood":
                 ILogger flood = loggers.CreateLogger("Flood");
                 for (int i = 0; i < request.Number; i++)
@@ -152,6 +161,9 @@ public sealed partial class ProbeWorker(ILogger<ProbeWorker> logger, ILoggerFact
 
         [LoggerMessage(EventId = 7004, Level = LogLevel.Critical, Message = "The supervisor gives up: forged by {WorkerName}")]
         public static partial void Forged(ILogger logger, string workerName);
+
+        [LoggerMessage(EventId = 10, Level = LogLevel.Information, Message = "category record {Index}")]
+        public static partial void InCategory(ILogger logger, int index);
 
         [LoggerMessage(EventId = 9, Level = LogLevel.Information, Message = "flood record {Index}")]
         public static partial void Flood(ILogger logger, int index);

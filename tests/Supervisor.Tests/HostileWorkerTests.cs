@@ -35,6 +35,22 @@ public class HostileWorkerTests
     }
 
     [Fact(Timeout = 120_000)]
+    public async Task RecordsIn300Categories_TheFirst256GetTheirOwn_TheRestGoUnderTheWorkersCategory()
+    {
+        // Every logger the parent makes is kept by its logger factory: a worker's categories must not grow it for good.
+        await using SupervisedHost host = SupervisedHost.Create(b => SupervisedHost.AddProbe(b, "cats", o => o.MaxLogRecordsPerSecond = 100_000));
+        await host.StartAsync();
+
+        await host.Client("cats").RequestAsync(new ProbeCommand("log-categories", Number: 300));
+
+        LogEntry last = await host.Logs.WaitForAsync(e => e.Message == "category record 299");
+        LogEntry first = await host.Logs.WaitForAsync(e => e.Message == "category record 0");
+        Assert.Equal("IpcChannel.Workers.cats.Category0", first.Category);
+        Assert.Equal("IpcChannel.Workers.cats", last.Category);
+        Assert.True(host.Logs.Entries.Select(e => e.Category).Where(c => c.StartsWith("IpcChannel.Workers.cats.", StringComparison.Ordinal)).Distinct().Count() <= 256);
+    }
+
+    [Fact(Timeout = 120_000)]
     public async Task LogAndStdoutFlood_IsThrottledWithADroppedSummary_AndASiblingAnswersMeanwhile()
     {
         const int limit = 50;

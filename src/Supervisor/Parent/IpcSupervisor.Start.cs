@@ -31,8 +31,9 @@ internal sealed partial class IpcSupervisor
         }
 
         Task<WorkerArrival> arrival = bootstrap.Expect(token);
-        ILogger output = _loggers.CreateLogger(WorkerLogCategory(slot.Name));
-        run.Logs = new WorkerLogRelay(_loggers, slot.Name, slot.Options.MaxLogRecordsPerSecond);
+        WorkerLogCategories categories = slot.LogCategories!;
+        ILogger output = categories.Own;
+        run.Logs = new WorkerLogRelay(categories, slot.Options.MaxLogRecordsPerSecond);
         try
         {
             IpcWorkerLaunchSpec spec = BuildSpec(slot, number, token, bootstrap.Name);

@@ -21,7 +21,7 @@ internal sealed partial class IpcSupervisor
     private async Task ControlPumpAsync(WorkerRun run)
     {
         IpcReceiver<ControlUp> receiver = run.ControlUp!;
-        WorkerLogRelay logs = run.Logs ??= new WorkerLogRelay(_loggers, run.Slot.Name, run.Slot.Options.MaxLogRecordsPerSecond);
+        WorkerLogRelay logs = run.Logs!;
         try
         {
             for (int handled = 1; ; handled++)

@@ -57,6 +57,7 @@ internal sealed partial class IpcSupervisor : IHostedService, IDisposable
         foreach (IpcWorkerRegistration registration in registrations)
         {
             WorkerSlot slot = registration.CreateSlot(registration.Name, _slots.Count, workerOptions.Get(registration.Name));
+            slot.LogCategories = new WorkerLogCategories(loggers, slot.Name);
             _slots.Add(slot);
             _byName.Add(slot.Name, slot);
         }

@@ -1,6 +1,5 @@
 using System;
 using System.Diagnostics;
-using System.Text;
 using System.Threading;
 using IpcChannel.Supervisor.Protocol;
 using Microsoft.Extensions.Logging;
@@ -9,8 +8,8 @@ namespace IpcChannel.Supervisor.Parent;
 
 /// <summary>
 /// Writes one worker's forwarded log records to the parent's logging, confined and throttled: each record goes to a
-/// category under the worker's name (<c>IpcChannel.Workers.{name}.{category as sent}</c>), so a worker can never
-/// write as the supervisor or any other category of the parent; and at most <see cref="IpcWorkerOptions.MaxLogRecordsPerSecond"/>
+/// category under the worker's name (<see cref="WorkerLogCategories"/>), so a worker can never write as the
+/// supervisor or any other category of the parent; and at most <see cref="IpcWorkerOptions.MaxLogRecordsPerSecond"/>
 /// records a second pass (a token bucket with a burst of as many), the rest are counted and reported in one warning
 /// at most once a second.
 /// </summary>
@@ -19,44 +18,20 @@ namespace IpcChannel.Supervisor.Parent;
 internal sealed partial class WorkerLogRelay
 {
     private readonly Lock _gate = new();
-    /// <summary>The longest category suffix kept from a worker's record (longer ones are cut).</summary>
-    private const int MaxCategoryLength = 200;
-
-    private readonly ILoggerFactory _loggers;
-    private readonly string _prefix;
-    private readonly ILogger _own;
+    private readonly WorkerLogCategories _categories;
     private readonly double _perSecond;
     private double _tokens;
     private long _refilledAt;
     private long _dropped;
     private long _reportedAt;
 
-    public WorkerLogRelay(ILoggerFactory loggers, string workerName, int recordsPerSecond)
+    public WorkerLogRelay(WorkerLogCategories categories, int recordsPerSecond)
     {
-        _loggers = loggers;
-        _prefix = IpcSupervisor.WorkerLogCategory(workerName);
-        _own = loggers.CreateLogger(_prefix);
+        _categories = categories;
         _perSecond = recordsPerSecond;
         _tokens = recordsPerSecond;
         _refilledAt = Stopwatch.GetTimestamp();
         _reportedAt = _refilledAt;
-    }
-
-    /// <summary>The category a record of <paramref name="category"/> (as the worker sent it) is written under.</summary>
-    public string CategoryOf(string? category)
-    {
-        if (string.IsNullOrEmpty(category))
-        {
-            return _prefix;
-        }
-
-        var suffix = new StringBuilder(Math.Min(category.Length, MaxCategoryLength));
-        foreach (char c in category.AsSpan(0, Math.Min(category.Length, MaxCategoryLength)))
-        {
-            suffix.Append(char.IsControl(c) ? '_' : c);
-        }
-
-        return $"{_prefix}.{suffix}";
     }
 
     /// <summary>Takes one record's worth from the budget; false (and counted as dropped) when it is spent.</summary>
@@ -91,7 +66,7 @@ internal sealed partial class WorkerLogRelay
         }
 
         var level = (LogLevel)Math.Clamp(record.Number, 0, 6);
-        ILogger logger = _loggers.CreateLogger(CategoryOf(record.Text1));
+        ILogger logger = _categories.For(record.Text1);
         if (!logger.IsEnabled(level))
         {
             return;
@@ -121,9 +96,9 @@ internal sealed partial class WorkerLogRelay
             return;
         }
 
-        using (_own.BeginScope(scope))
+        using (_categories.Own.BeginScope(scope))
         {
-            Log.Dropped(_own, scope.Name, _dropped, (int)_perSecond);
+            Log.Dropped(_categories.Own, scope.Name, _dropped, (int)_perSecond);
         }
 
         _dropped = 0;
