@@ -5,6 +5,24 @@ namespace IpcChannel;
 /// <summary>Creates IPC channels.</summary>
 public static class Ipc
 {
+    /// <summary>
+    /// The first-message deadline of <see cref="IpcServer{T}"/> and <see cref="IpcOneShotServer{T}"/> when none is
+    /// given: 5 seconds. A client that connects and sends nothing for this long is closed.
+    /// </summary>
+    public static readonly TimeSpan DefaultFirstMessageTimeout = TimeSpan.FromSeconds(5);
+
+    /// <summary>Checks a first-message deadline: positive, or <see cref="System.Threading.Timeout.InfiniteTimeSpan"/>.</summary>
+    internal static TimeSpan CheckFirstMessageTimeout(TimeSpan? timeout, string parameterName)
+    {
+        TimeSpan value = timeout ?? DefaultFirstMessageTimeout;
+        if (value != System.Threading.Timeout.InfiniteTimeSpan && (value <= TimeSpan.Zero || value.TotalMilliseconds > int.MaxValue))
+        {
+            throw new ArgumentOutOfRangeException(parameterName, value, "A first-message deadline must be positive (at most int.MaxValue ms) or Timeout.InfiniteTimeSpan.");
+        }
+
+        return value;
+    }
+
     /// <summary>Creates a typed channel; either end can be sent to another process inside a message.</summary>
     /// <typeparam name="T">The message type (a public record or class; contractless MessagePack by default).</typeparam>
     /// <param name="options">Serialization options; <see cref="IpcSerializerOptions.Default"/> when null.</param>

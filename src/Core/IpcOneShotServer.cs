@@ -14,7 +14,10 @@ namespace IpcChannel;
 /// <typeparam name="T">The message type the client sends.</typeparam>
 /// <remarks>
 /// On Linux the name is a socket path inside a fresh directory of mode 0700 (under <c>$XDG_RUNTIME_DIR</c> or
-/// the temp directory), removed once a client is accepted or the server is disposed.
+/// the temp directory), removed once a client is accepted or the server is disposed. A client that connects and
+/// sends nothing is closed when its first-message deadline passes (<c>firstMessageTimeout</c>, default
+/// <see cref="Ipc.DefaultFirstMessageTimeout"/>), or earlier when silent clients fill the pending set; silent clients
+/// never keep out the client that sends its first message as it connects.
 /// </remarks>
 public sealed class IpcOneShotServer<T> : IDisposable
 {
@@ -24,11 +27,17 @@ public sealed class IpcOneShotServer<T> : IDisposable
 
     /// <summary>Creates the server and publishes its name.</summary>
     /// <param name="options">Serialization options; <see cref="IpcSerializerOptions.Default"/> when null.</param>
+    /// <param name="firstMessageTimeout">How long a connected client may stay silent before its first message, then it
+    /// is closed; <see cref="Ipc.DefaultFirstMessageTimeout"/> (5 s) when null; <see cref="Timeout.InfiniteTimeSpan"/>
+    /// never closes a silent client (use it only when every client is trusted).</param>
     /// <exception cref="IpcException">The OS refused.</exception>
-    public IpcOneShotServer(IpcSerializerOptions? options = null)
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="firstMessageTimeout"/> is zero or negative (other than infinite).</exception>
+    public IpcOneShotServer(IpcSerializerOptions? options = null, TimeSpan? firstMessageTimeout = null)
     {
+        TimeSpan deadline = Ipc.CheckFirstMessageTimeout(firstMessageTimeout, nameof(firstMessageTimeout));
         _options = options ?? IpcSerializerOptions.Default;
         _server = IpcTransports.Current.CreateServer(oneShot: true);
+        _server.FirstMessageTimeout = deadline;
         Name = _server.Name;
     }
 

@@ -14,7 +14,12 @@ namespace IpcChannel;
 /// <remarks>
 /// The filter refuses a peer before anything of it is read. A refused client, one that hangs up without a
 /// message, or one whose first message is malformed is closed and skipped: it never stops the server from
-/// accepting the next client. A client that connects and stays silent does not block others either.
+/// accepting the next client. A client that connects and stays silent does not block others either: it is closed
+/// when its first-message deadline passes (<c>firstMessageTimeout</c>, default
+/// <see cref="Ipc.DefaultFirstMessageTimeout"/>), and when the clients waiting for their first message fill the
+/// server's pending set (256 on Linux), the oldest silent one is closed early to make room. So any number of silent
+/// clients never delays a client that sends its first message as it connects; one that waits longer than the
+/// deadline is closed (its sends then fail as disconnected).
 /// </remarks>
 public sealed class IpcServer<T> : IDisposable
 {
@@ -24,11 +29,18 @@ public sealed class IpcServer<T> : IDisposable
     /// <summary>Creates the server and publishes its name.</summary>
     /// <param name="filter">Decides from the peer's pid/uid/gid whether to accept it; null accepts everyone.</param>
     /// <param name="options">Serialization options; <see cref="IpcSerializerOptions.Default"/> when null.</param>
+    /// <param name="firstMessageTimeout">How long an admitted client may stay silent before its first message, then it
+    /// is closed; <see cref="Ipc.DefaultFirstMessageTimeout"/> (5 s) when null; <see cref="Timeout.InfiniteTimeSpan"/>
+    /// never closes a silent client (then silent clients can fill the pending set and keep new ones waiting: use it
+    /// only when every client is trusted).</param>
     /// <exception cref="IpcException">The OS refused.</exception>
-    public IpcServer(Func<IpcPeer, bool>? filter = null, IpcSerializerOptions? options = null)
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="firstMessageTimeout"/> is zero or negative (other than infinite).</exception>
+    public IpcServer(Func<IpcPeer, bool>? filter = null, IpcSerializerOptions? options = null, TimeSpan? firstMessageTimeout = null)
     {
+        TimeSpan deadline = Ipc.CheckFirstMessageTimeout(firstMessageTimeout, nameof(firstMessageTimeout));
         _options = options ?? IpcSerializerOptions.Default;
         _server = IpcTransports.Current.CreateServer(oneShot: false);
+        _server.FirstMessageTimeout = deadline;
         if (filter is not null)
         {
             _server.Filter = peer => filter(ToPeer(peer));

@@ -54,4 +54,11 @@ public sealed class IpcSupervisorOptions
 
     /// <summary>The process exit code when the supervisor gives up. Default 70 (<c>EX_SOFTWARE</c>); 1 to 255.</summary>
     public int GiveUpExitCode { get; set; } = 70;
+
+    /// <summary>
+    /// Turns off the bootstrap server's defences against its own workers (the launch-in-progress filter and the
+    /// first-message deadline), leaving only the uid check: for the tests' twins, which show that the attacks these
+    /// defences stop succeed without them. Internal, so never bound from configuration.
+    /// </summary>
+    internal bool TrustBootstrapPeers { get; set; }
 }

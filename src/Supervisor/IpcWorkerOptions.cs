@@ -56,6 +56,27 @@ public sealed class IpcWorkerOptions
     /// worker's sends wait (back-pressure). Default 1024.</summary>
     public int InboxCapacity { get; set; } = 1024;
 
+    /// <summary>The default of <see cref="MaxMessageSize"/>: 4 MiB.</summary>
+    public const int DefaultMaxMessageSize = 4 * 1024 * 1024;
+
+    /// <summary>
+    /// The largest message, in bytes, the parent accepts from this worker on any of its channels (data up, control:
+    /// pongs, log records, link senders). A message that declares more is refused at its declared size, before
+    /// anything of it is allocated, mapped or read, and the worker is stopped as a protocol violation whose reason
+    /// names the size and the limit (it is restarted as its restart type allows). Between 1 and 2 GiB − 1; default
+    /// <see cref="DefaultMaxMessageSize"/> (4 MiB). Raise it for a worker whose answers are larger; large blobs are
+    /// cheaper as <see cref="IpcSharedMemory"/> in a message (mapped, not copied, and not counted here).
+    /// </summary>
+    public int MaxMessageSize { get; set; } = DefaultMaxMessageSize;
+
+    /// <summary>
+    /// How many of this worker's forwarded log records the parent writes per second (a token bucket that also allows
+    /// a burst of as many). Records beyond it are dropped, and a warning of category
+    /// <c>IpcChannel.Workers.{name}</c> says how many, at most once a second, so a worker flooding its log cannot
+    /// flood the parent's logging (which every worker and the supervisor share). At least 1; default 1000.
+    /// </summary>
+    public int MaxLogRecordsPerSecond { get; set; } = 1000;
+
     /// <summary>
     /// The program to launch as the worker. Null (the default) relaunches the current app: its apphost, or
     /// <c>dotnet app.dll</c> when it was started that way. A path ending in <c>.dll</c> is run through the

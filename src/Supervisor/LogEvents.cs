@@ -28,6 +28,7 @@ internal static class LogEvents
     public const int SandboxSweepFailed = 7023;
     public const int ShutdownTimeoutPassed = 7030;
     public const int InitialStartFailed = 7031;
+    public const int WorkerLogsDropped = 7032;
 
     public const int ChildCompleted = 7100;
     public const int ChildCrashed = 7101;

@@ -26,8 +26,11 @@ internal sealed class LinuxServer : TransportServer
     private const ulong ListenerId = 0;
     private const int ECONNABORTED = 103;
 
-    /// <summary>Admitted clients that have not yet sent anything, by id.</summary>
-    private readonly Dictionary<ulong, (SafeFdHandle Socket, PeerCredentials Peer)> _clients = new();
+    /// <summary>Admitted clients that have not yet sent anything, by id, with when they were admitted.</summary>
+    private readonly Dictionary<ulong, (SafeFdHandle Socket, PeerCredentials Peer, long AdmittedAt)> _clients = new();
+
+    /// <summary>The ids of <see cref="_clients"/> in admission order (oldest first): eviction order.</summary>
+    private readonly SortedSet<ulong> _admissionOrder = new();
 
     private SafeFdHandle? _listener;
 
@@ -145,7 +148,8 @@ internal sealed class LinuxServer : TransportServer
                 remaining = (int)Math.Ceiling(ticks * 1000.0 / Stopwatch.Frequency);
             }
 
-            WaitForClient(remaining);
+            int untilEviction = MillisecondsUntilNextEviction();
+            WaitForClient(remaining < 0 ? untilEviction : untilEviction < 0 ? remaining : Math.Min(remaining, untilEviction));
         }
     }
 
@@ -168,9 +172,47 @@ internal sealed class LinuxServer : TransportServer
                 registration = _registration ??= EpollEngine.Instance.Register(_pending!);
             }
 
-            await registration.WaitAsync(Interop.EPOLLIN, cancellationToken).ConfigureAwait(false);
+            int untilEviction = MillisecondsUntilNextEviction();
+            if (untilEviction < 0)
+            {
+                await registration.WaitAsync(Interop.EPOLLIN, cancellationToken).ConfigureAwait(false);
+                continue;
+            }
+
+            // Silent clients are waiting: wake up when the oldest one's deadline passes, to evict it.
+            using var eviction = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            eviction.CancelAfter(untilEviction);
+            try
+            {
+                await registration.WaitAsync(Interop.EPOLLIN, eviction.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                // The deadline of a silent client passed: TryAcceptOne evicts it.
+            }
         }
     }
+
+    /// <summary>
+    /// How long until the oldest silent client's first-message deadline passes (at least 1 ms), or -1 when none
+    /// can (no deadline, or no silent client).
+    /// </summary>
+    private int MillisecondsUntilNextEviction()
+    {
+        lock (_gate)
+        {
+            if (FirstMessageTimeout == Timeout.InfiniteTimeSpan || _admissionOrder.Count == 0)
+            {
+                return -1;
+            }
+
+            long deadline = _clients[_admissionOrder.Min].AdmittedAt + FirstMessageTimeoutTicks();
+            long ticks = deadline - Stopwatch.GetTimestamp();
+            return ticks <= 0 ? 1 : (int)Math.Min(int.MaxValue, Math.Ceiling(ticks * 1000.0 / Stopwatch.Frequency));
+        }
+    }
+
+    private long FirstMessageTimeoutTicks() => (long)(FirstMessageTimeout.TotalSeconds * Stopwatch.Frequency);
 
     /// <summary>
     /// Accepts every connection waiting in the backlog (filtering each before a byte of it is read), then
@@ -181,6 +223,7 @@ internal sealed class LinuxServer : TransportServer
         lock (_gate)
         {
             SafeFdHandle listener = ListenerOrThrow();
+            EvictExpired();
             AcceptBacklog(listener);
             byte* events = stackalloc byte[16 * Interop.EpollEventSize];
             int count;
@@ -196,11 +239,12 @@ internal sealed class LinuxServer : TransportServer
             for (int i = 0; i < count; i++)
             {
                 (_, ulong id) = Interop.ReadEpollEvent(events, i);
-                if (id == ListenerId || !_clients.Remove(id, out (SafeFdHandle Socket, PeerCredentials Peer) client))
+                if (id == ListenerId || !_clients.Remove(id, out (SafeFdHandle Socket, PeerCredentials Peer, long) client))
                 {
                     continue;
                 }
 
+                _admissionOrder.Remove(id);
                 _ = Interop.EpollCtl(_pending!, Interop.EPOLL_CTL_DEL, client.Socket, null);
                 WatchListener(listener, _clients.Count < MaxPendingClients);
                 if (_oneShot)
@@ -222,10 +266,11 @@ internal sealed class LinuxServer : TransportServer
         byte* ev = stackalloc byte[Interop.EpollEventSize];
         while (true)
         {
-            if (_clients.Count >= MaxPendingClients)
+            if (_clients.Count >= MaxPendingClients && !TryEvictOldestSilent())
             {
-                // Full of silent clients: stop watching the listener (new connections wait in the backlog)
-                // so a readable listener cannot make Accept spin; watched again once a client leaves.
+                // Full of clients that keep their place (no first-message deadline) or have all sent: stop watching
+                // the listener (new connections wait in the backlog) so a readable listener cannot make Accept spin;
+                // watched again once a client leaves.
                 WatchListener(listener, false);
                 return;
             }
@@ -268,7 +313,8 @@ internal sealed class LinuxServer : TransportServer
                     throw Errors.Last("epoll_ctl on an IPC server");
                 }
 
-                _clients.Add(id, (client, peer));
+                _clients.Add(id, (client, peer, Stopwatch.GetTimestamp()));
+                _admissionOrder.Add(id);
                 admitted = true;
             }
             finally
@@ -277,6 +323,101 @@ internal sealed class LinuxServer : TransportServer
                 {
                     client.Dispose();
                 }
+            }
+        }
+    }
+
+    /// <summary>Closes every silent client whose first-message deadline has passed.</summary>
+    private void EvictExpired()
+    {
+        Debug.Assert(Monitor.IsEntered(_gate));
+        if (FirstMessageTimeout == Timeout.InfiniteTimeSpan)
+        {
+            return;
+        }
+
+        long expired = Stopwatch.GetTimestamp() - FirstMessageTimeoutTicks();
+        List<ulong>? evict = null;
+        foreach (ulong id in _admissionOrder)
+        {
+            (SafeFdHandle socket, _, long admittedAt) = _clients[id];
+            if (admittedAt > expired)
+            {
+                break; // admission order: every later client is younger
+            }
+
+            if (!IsReadable(socket))
+            {
+                (evict ??= new()).Add(id);
+            }
+        }
+
+        foreach (ulong id in evict ?? [])
+        {
+            Evict(id);
+        }
+    }
+
+    /// <summary>
+    /// With a first-message deadline, makes room in a full pending set by closing the oldest client that has sent
+    /// nothing yet (it would be evicted first anyway), so a crowd of silent clients never keeps a new one out.
+    /// </summary>
+    /// <returns>Whether a client was evicted.</returns>
+    private bool TryEvictOldestSilent()
+    {
+        Debug.Assert(Monitor.IsEntered(_gate));
+        if (FirstMessageTimeout == Timeout.InfiniteTimeSpan)
+        {
+            return false;
+        }
+
+        foreach (ulong id in _admissionOrder)
+        {
+            if (!IsReadable(_clients[id].Socket))
+            {
+                Evict(id);
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private unsafe void Evict(ulong id)
+    {
+        if (_clients.Remove(id, out (SafeFdHandle Socket, PeerCredentials, long) client))
+        {
+            _admissionOrder.Remove(id);
+            _ = Interop.EpollCtl(_pending!, Interop.EPOLL_CTL_DEL, client.Socket, null);
+            client.Socket.Dispose();
+        }
+    }
+
+    /// <summary>Whether a pending client has sent something (or hung up): such a client is handed out, never evicted.</summary>
+    private static unsafe bool IsReadable(SafeFdHandle socket)
+    {
+        bool referenced = false;
+        try
+        {
+            socket.DangerousAddRef(ref referenced);
+            Interop.PollFd pollFd = new() { fd = (int)socket.DangerousGetHandle(), events = Interop.POLLIN };
+            int result;
+            while ((result = Interop.Poll(&pollFd, 1, 0)) < 0)
+            {
+                int errno = Marshal.GetLastPInvokeError();
+                if (errno != Interop.Errno.EINTR)
+                {
+                    throw Errors.ForErrno(errno, "poll on an IPC server's client");
+                }
+            }
+
+            return result > 0;
+        }
+        finally
+        {
+            if (referenced)
+            {
+                socket.DangerousRelease();
             }
         }
     }
@@ -491,12 +632,13 @@ internal sealed class LinuxServer : TransportServer
         _ = Interop.Shutdown(_listener, Interop.SHUT_RDWR);
         _listener.Dispose();
         _listener = null;
-        foreach ((SafeFdHandle socket, _) in _clients.Values)
+        foreach ((SafeFdHandle socket, _, _) in _clients.Values)
         {
             socket.Dispose();
         }
 
         _clients.Clear();
+        _admissionOrder.Clear();
         _pending?.Dispose();
         _pending = null;
         GC.SuppressFinalize(this);

@@ -7,9 +7,11 @@ namespace IpcChannel.Supervisor.TestHost;
 
 /// <summary>
 /// A worker the tests drive by command: echo, identify, crash (FailFast or exception), finish normally,
-/// log, notify, and produce/consume on the "bulk" link (a worker whose name starts with "consumer" consumes).
+/// log, notify, and produce/consume on the "bulk" link (a worker whose name starts with "consumer" consumes); and,
+/// as a compromised worker would, attack its supervisor (<see cref="HostileActs"/>, verbs "memfd-bomb",
+/// "hold-bootstrap", "forge-log", "log-flood", "log-categories").
 /// </summary>
-public sealed partial class ProbeWorker(ILogger<ProbeWorker> logger) : IpcWorker<ProbeCommand, ProbeReply>
+public sealed partial class ProbeWorker(ILogger<ProbeWorker> logger, ILoggerFactory loggers) : IpcWorker<ProbeCommand, ProbeReply>
 {
     private readonly TaskCompletionSource _finish = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _consumed;
@@ -52,6 +54,10 @@ public sealed partial class ProbeWorker(ILogger<ProbeWorker> logger) : IpcWorker
                 break;
             case "throw":
                 throw new InvalidOperationException("the probe was told to crash");
+            case "memfd-bomb":
+                // Number MiB, declared in a frame on every channel this process has to the parent.
+                HostileActs.SendSparseMemfdOnEveryChannel((long)message.Number << 20);
+                break;
             default:
                 Log.Received(logger, WorkerName, message.Verb);
                 break;
@@ -78,6 +84,31 @@ public sealed partial class ProbeWorker(ILogger<ProbeWorker> logger) : IpcWorker
                 Log.Marker(logger, request.Text, WorkerName);
                 Console.WriteLine($"stdout-marker {request.Text}");
                 return Reply("logged");
+            case "hold-bootstrap":
+                return Reply("held", HostileActs.HoldSilentConnections(Environment.GetEnvironmentVariable(IpcWorkerEnvironment.BootstrapVariable)!, request.Number));
+            case "forge-log":
+                // Writes as the supervisor itself would, in the hope of being printed as it.
+                ILogger impersonated = loggers.CreateLogger(request.Text);
+                Log.Forged(impersonated, WorkerName);
+                return Reply("forged");
+            case "log-categories":
+                // One record under each of Number distinct categories.
+                for (int i = 0; i < request.Number; i++)
+                {
+                    ILogger category = loggers.CreateLogger($"Category{i}");
+                    Log.InCategory(category, i);
+                }
+
+                return Reply("logged", request.Number);
+            case "log-flood":
+                ILogger flood = loggers.CreateLogger("Flood");
+                for (int i = 0; i < request.Number; i++)
+                {
+                    Log.Flood(flood, i);
+                    Console.WriteLine($"flood line {i}");
+                }
+
+                return Reply("flooded", request.Number);
             case "produce":
                 IpcWorkerLinkSender<BulkItem> link = Links.GetSender<BulkItem>("bulk");
                 for (int i = 0; i < request.Number; i++)
@@ -133,6 +164,15 @@ public sealed partial class ProbeWorker(ILogger<ProbeWorker> logger) : IpcWorker
 
         [LoggerMessage(EventId = 4, Level = LogLevel.Information, Message = "Probe {WorkerName} got {Verb}.")]
         public static partial void Received(ILogger logger, string workerName, string verb);
+
+        [LoggerMessage(EventId = 7004, Level = LogLevel.Critical, Message = "The supervisor gives up: forged by {WorkerName}")]
+        public static partial void Forged(ILogger logger, string workerName);
+
+        [LoggerMessage(EventId = 10, Level = LogLevel.Information, Message = "category record {Index}")]
+        public static partial void InCategory(ILogger logger, int index);
+
+        [LoggerMessage(EventId = 9, Level = LogLevel.Information, Message = "flood record {Index}")]
+        public static partial void Flood(ILogger logger, int index);
     }
 }
 

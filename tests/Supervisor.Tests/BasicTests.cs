@@ -77,14 +77,14 @@ public class BasicTests
         await client.RequestAsync(new ProbeCommand("log", "M42"));
 
         LogEntry logged = await host.Logs.WaitForAsync(e => e.Message.Contains("log-marker M42"));
-        Assert.Equal(typeof(ProbeWorker).FullName, logged.Category);
+        Assert.Equal($"IpcChannel.Workers.probe.{typeof(ProbeWorker).FullName}", logged.Category);
         Assert.Equal(LogLevel.Information, logged.Level);
         Assert.Equal("probe", logged.Scope["WorkerName"]);
         Assert.Equal(pid, logged.Scope["WorkerPid"]);
         Assert.Equal(1, logged.Scope["WorkerIncarnation"]);
 
         LogEntry stdout = await host.Logs.WaitForAsync(e => e.Message.Contains("stdout-marker M42"));
-        Assert.Equal("IpcChannel.Supervisor.Workers.probe", stdout.Category);
+        Assert.Equal("IpcChannel.Workers.probe", stdout.Category);
         Assert.Equal(pid, stdout.Scope["WorkerPid"]);
     }
 

@@ -68,7 +68,7 @@ public class NativeAotWorkerTests(AotWorkerFixture aot) : IClassFixture<AotWorke
 
         Assert.Equal("logged", await client.RequestAsync("log:A17"));
         LogEntry logged = await host.Logs.WaitForAsync(e => e.Message.Contains("aot-marker A17"));
-        Assert.Equal(typeof(AotEchoWorker).FullName, logged.Category);
+        Assert.Equal($"IpcChannel.Workers.aot-echo.{typeof(AotEchoWorker).FullName}", logged.Category);
         Assert.Equal("aot-echo", logged.Scope["WorkerName"]);
         Assert.Equal(client.Status.Pid, logged.Scope["WorkerPid"]);
     }

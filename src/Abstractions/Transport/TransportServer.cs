@@ -31,6 +31,15 @@ internal abstract class TransportServer : IDisposable
     /// </summary>
     public Func<PeerCredentials, bool>? Filter { get; set; }
 
+    /// <summary>
+    /// How long an admitted client may stay silent before its first message; then it is closed (evicted), and when
+    /// the set of clients waiting for their first message is full, the oldest silent one is evicted early to make
+    /// room, so silent clients never keep a new one out. <see cref="Timeout.InfiniteTimeSpan"/> (the transport's
+    /// default) never evicts: a silent client keeps its place until it sends or hangs up. A transport that hands
+    /// clients out at connect time, with no such set (macOS: a client arrives with its hello), has nothing to evict.
+    /// </summary>
+    public TimeSpan FirstMessageTimeout { get; set; } = Timeout.InfiniteTimeSpan;
+
     /// <summary>Waits up to <paramref name="timeout"/> for a client.</summary>
     /// <param name="timeout">How long to wait; <see cref="Timeout.InfiniteTimeSpan"/> waits forever.</param>
     /// <returns>The client's receiver and credentials, or <see langword="null"/> when the timeout passed.</returns>

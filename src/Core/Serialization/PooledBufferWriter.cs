@@ -3,11 +3,17 @@ using System.Buffers;
 
 namespace IpcChannel.Serialization;
 
-/// <summary>An <see cref="IBufferWriter{T}"/> over arrays rented from <see cref="ArrayPool{T}.Shared"/>.</summary>
+/// <summary>
+/// An <see cref="IBufferWriter{T}"/> over arrays rented from <see cref="ArrayPool{T}.Shared"/> up to
+/// <see cref="PoolLimit"/>; larger ones are allocated for one message and dropped after it, never pooled.
+/// </summary>
 internal sealed class PooledBufferWriter : IBufferWriter<byte>, IDisposable
 {
-    /// <summary>Buffers larger than this go back to the pool after each message instead of being kept.</summary>
-    private const int RetainLimit = 1024 * 1024;
+    /// <summary>
+    /// Buffers larger than this are neither rented nor kept: the shared pool would hold on to them (it keeps arrays
+    /// up to 1 GiB), so one large message from a peer would stay in this process's memory for good.
+    /// </summary>
+    internal const int PoolLimit = 1024 * 1024;
 
     private byte[] _buffer = [];
     private int _written;
@@ -50,22 +56,18 @@ internal sealed class PooledBufferWriter : IBufferWriter<byte>, IDisposable
     public void Reset()
     {
         _written = 0;
-        if (_buffer.Length > RetainLimit)
+        if (_buffer.Length > PoolLimit)
         {
-            ArrayPool<byte>.Shared.Return(_buffer);
             _buffer = [];
         }
     }
 
-    /// <summary>Returns the buffer to the pool.</summary>
+    /// <summary>Returns the buffer to the pool (when it came from there).</summary>
     public void Dispose()
     {
         _written = 0;
-        if (_buffer.Length != 0)
-        {
-            ArrayPool<byte>.Shared.Return(_buffer);
-            _buffer = [];
-        }
+        Release(_buffer);
+        _buffer = [];
     }
 
     private void Ensure(int sizeHint)
@@ -83,13 +85,18 @@ internal sealed class PooledBufferWriter : IBufferWriter<byte>, IDisposable
             throw new OutOfMemoryException("An IPC message cannot exceed 2 GiB.");
         }
 
-        byte[] next = ArrayPool<byte>.Shared.Rent(size);
+        byte[] next = size > PoolLimit ? GC.AllocateUninitializedArray<byte>(size) : ArrayPool<byte>.Shared.Rent(size);
         _buffer.AsSpan(0, _written).CopyTo(next);
-        if (_buffer.Length != 0)
-        {
-            ArrayPool<byte>.Shared.Return(_buffer);
-        }
-
+        Release(_buffer);
         _buffer = next;
+    }
+
+    /// <summary>Gives a rented buffer back; a large one (allocated, not rented) is left to the GC.</summary>
+    private static void Release(byte[] buffer)
+    {
+        if (buffer.Length != 0 && buffer.Length <= PoolLimit)
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
     }
 }

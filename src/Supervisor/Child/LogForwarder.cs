@@ -67,7 +67,7 @@ internal sealed class LogForwarder : ILoggerProvider, ISupportExternalScope
                     {
                         Kind = ControlUpKind.Log,
                         Number = (long)LogLevel.Warning,
-                        Text1 = "IpcChannel.Supervisor.Worker",
+                        Text1 = "LogForwarder",
                         Text2 = $"{dropped} log record(s) of this worker were dropped: it logged faster than the parent read.",
                     }).ConfigureAwait(false);
                 }

@@ -34,6 +34,16 @@ internal sealed class IpcWorkerOptionsValidator : IValidateOptions<IpcWorkerOpti
             failures.Add($"{prefix}: InboxCapacity must be at least 1, not {options.InboxCapacity}.");
         }
 
+        if (options.MaxMessageSize < 1)
+        {
+            failures.Add($"{prefix}: MaxMessageSize must be at least 1 byte, not {options.MaxMessageSize}.");
+        }
+
+        if (options.MaxLogRecordsPerSecond < 1)
+        {
+            failures.Add($"{prefix}: MaxLogRecordsPerSecond must be at least 1, not {options.MaxLogRecordsPerSecond}.");
+        }
+
         if (options.Executable is { Length: 0 })
         {
             failures.Add($"{prefix}: Executable must be null (relaunch this app) or a path, not empty.");

@@ -32,7 +32,9 @@ internal sealed partial class IpcSupervisor
         }
 
         Task<WorkerArrival> arrival = bootstrap.Expect(token);
-        ILogger output = _loggers.CreateLogger($"IpcChannel.Supervisor.Workers.{slot.Name}");
+        WorkerLogCategories categories = slot.LogCategories!;
+        ILogger output = categories.Own;
+        run.Logs = new WorkerLogRelay(categories, slot.Options.MaxLogRecordsPerSecond);
         try
         {
             IpcWorkerLaunchSpec spec = BuildSpec(slot, number, token, bootstrap.Name);
@@ -56,6 +58,7 @@ internal sealed partial class IpcSupervisor
                 spec,
                 line => LogOutput(output, run, line, error: false),
                 line => LogOutput(output, run, line, error: true));
+            bootstrap.Launched(token, run.Process.Pid);
         }
         catch (Exception e)
         {
@@ -93,7 +96,9 @@ internal sealed partial class IpcSupervisor
         }
 
         WorkerArrival worker = await arrival.ConfigureAwait(false);
-        run.ControlUp = worker.Control;
+
+        // From now on the control connection takes this worker's limit (the bootstrap server read only the hello).
+        run.ControlUp = worker.Control.ToOpaque().To<ControlUp>(ProtocolResolver.Options.WithMaxMessageSize(slot.Options.MaxMessageSize));
         run.Scope.Pid = worker.Peer.Pid;
         if (worker.Peer.Pid != run.Process.Pid)
         {
@@ -319,8 +324,13 @@ internal sealed partial class IpcSupervisor
         return (executable, []);
     }
 
-    private void LogOutput(ILogger output, WorkerRun run, string line, bool error)
+    private static void LogOutput(ILogger output, WorkerRun run, string line, bool error)
     {
+        if (run.Logs?.TryTake(run.Scope) == false)
+        {
+            return;
+        }
+
         using (output.BeginScope(run.Scope))
         {
             if (error)
@@ -338,6 +348,7 @@ internal sealed partial class IpcSupervisor
     {
         int code = await run.Process!.Exited.ConfigureAwait(false);
         run.EndedAt = _time.GetTimestamp();
+        run.Logs?.Flush(run.Scope);
         _sandbox.Cleanup(run.Slot.Name, run.Sandbox);
         string reason = run.Reason ?? new WorkerExit(code, null, false).Describe();
         MarkDown(run, reason);

@@ -21,10 +21,16 @@ internal sealed partial class IpcSupervisor
     private async Task ControlPumpAsync(WorkerRun run)
     {
         IpcReceiver<ControlUp> receiver = run.ControlUp!;
+        WorkerLogRelay logs = run.Logs!;
         try
         {
-            while (true)
+            for (int handled = 1; ; handled++)
             {
+                if (handled % PumpBatch == 0)
+                {
+                    await Task.Yield();
+                }
+
                 ControlUp message = await receiver.RecvAsync().ConfigureAwait(false);
                 switch (message.Kind)
                 {
@@ -33,7 +39,7 @@ internal sealed partial class IpcSupervisor
                         run.Slot.LastHeartbeat = DateTimeOffset.UtcNow;
                         break;
                     case ControlUpKind.Log:
-                        ForwardLog(run, message);
+                        logs.Write(message, run.Scope);
                         break;
                     case ControlUpKind.LinkSender when message.Text1 is not null && message.Sender is not null:
                         ForwardLinkSender(run.Slot, message.Text1, message.Sender);
@@ -47,7 +53,7 @@ internal sealed partial class IpcSupervisor
         }
         catch (IpcSerializationException e)
         {
-            OnProtocolViolation(run, $"sent a malformed control message ({e.Message})");
+            OnProtocolViolation(run, $"sent a malformed control message ({e.Message}; its MaxMessageSize is {run.Slot.Options.MaxMessageSize} bytes)");
         }
         catch (Exception e) when (e is IpcException or ObjectDisposedException or OperationCanceledException)
         {
@@ -57,21 +63,9 @@ internal sealed partial class IpcSupervisor
         {
             OnProtocolViolation(run, $"its control pump failed ({e.GetType().Name}: {e.Message})");
         }
-    }
-
-    private void ForwardLog(WorkerRun run, ControlUp record)
-    {
-        var level = (LogLevel)Math.Clamp(record.Number, 0, 6);
-        ILogger logger = _loggers.CreateLogger(string.IsNullOrEmpty(record.Text1) ? $"IpcChannel.Supervisor.Workers.{run.Slot.Name}" : record.Text1);
-        if (!logger.IsEnabled(level))
+        finally
         {
-            return;
-        }
-
-        using (logger.BeginScope(run.Scope))
-        {
-            Exception? exception = record.Text3 is null ? null : new ForwardedException(record.Text3);
-            logger.Log(level, new EventId(record.EventId), record.Text2 ?? string.Empty, exception, static (message, _) => message);
+            logs.Flush(run.Scope);
         }
     }
 

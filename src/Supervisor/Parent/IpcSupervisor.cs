@@ -61,6 +61,7 @@ internal sealed partial class IpcSupervisor : IHostedService, IDisposable
         foreach (IpcWorkerRegistration registration in registrations)
         {
             WorkerSlot slot = registration.CreateSlot(registration.Name, _slots.Count, workerOptions.Get(registration.Name));
+            slot.LogCategories = new WorkerLogCategories(loggers, slot.Name);
             _slots.Add(slot);
             _byName.Add(slot.Name, slot);
         }
@@ -86,7 +87,9 @@ internal sealed partial class IpcSupervisor : IHostedService, IDisposable
             _sandbox.Check(slot.Name, slot.Options.Sandbox);
         }
 
-        _bootstrap = new BootstrapServer(_logger, WorkerGroup());
+        // A silent connection is closed when the longest start timeout passes: by then its launch was killed anyway.
+        TimeSpan firstMessageTimeout = _slots.Count == 0 ? Ipc.DefaultFirstMessageTimeout : _slots.Max(s => s.Options.StartTimeout);
+        _bootstrap = new BootstrapServer(_logger, firstMessageTimeout, _options.TrustBootstrapPeers, WorkerGroup());
         _sandbox.UseBootstrap(_bootstrap.Name);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _stopping.Token);
         foreach (WorkerSlot slot in _slots)
@@ -218,9 +221,16 @@ internal sealed partial class IpcSupervisor : IHostedService, IDisposable
         }
     }
 
-    /// <summary>An exception logged in a worker, shown in the parent as the worker printed it.</summary>
-    private sealed class ForwardedException(string text) : Exception("An exception in the worker (shown as the worker logged it).")
-    {
-        public override string ToString() => text;
-    }
+    /// <summary>
+    /// The category of everything a worker says (its stdout and stderr lines; its forwarded records go to categories
+    /// under it): <c>IpcChannel.Workers.{name}</c>, outside the parent's own <c>IpcChannel.Supervisor</c>.
+    /// </summary>
+    internal static string WorkerLogCategory(string workerName) => $"IpcChannel.Workers.{workerName}";
+
+    /// <summary>
+    /// How many messages a pump handles in a row before it yields its thread: a worker that floods its channels (the
+    /// receive completes at once while data is queued) must not hold a pool thread that other workers' pumps and
+    /// heartbeats need.
+    /// </summary>
+    internal const int PumpBatch = 32;
 }

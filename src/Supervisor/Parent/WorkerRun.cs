@@ -52,6 +52,9 @@ internal sealed class WorkerRun
 
     public WorkerProcess? Process { get; set; }
 
+    /// <summary>Writes what the worker logs and prints, confined to its categories and throttled.</summary>
+    public WorkerLogRelay? Logs { get; set; }
+
     /// <summary>The sandbox plan of this incarnation (its private directory is removed after the exit), or null.</summary>
     public IpcChannel.Supervisor.Sandbox.SandboxedLaunch? Sandbox { get; set; }
 

@@ -31,6 +31,9 @@ internal abstract class WorkerSlot
 
     public IpcWorkerOptions Options { get; }
 
+    /// <summary>The parent's loggers for what this worker logs (set by the supervisor; one set for every incarnation).</summary>
+    public WorkerLogCategories? LogCategories { get; set; }
+
     public IpcWorkerState State
     {
         get => (IpcWorkerState)Volatile.Read(ref _state);

@@ -12,10 +12,11 @@ internal sealed class WorkerSlot<TIn, TOut> : WorkerSlot
     {
         Client = new IpcWorkerClient<TIn, TOut>(this);
         ProtocolResolver.RegisterEnvelopes<TIn, TOut>();
-        _data = ProtocolResolver.OptionsFor(options.GetMessageResolver());
+        _data = ProtocolResolver.OptionsFor(options.GetMessageResolver()).WithMaxMessageSize(options.MaxMessageSize);
     }
 
-    /// <summary>The options of this worker's data channels (the app's message resolver, if it gave one).</summary>
+    /// <summary>The options of this worker's data channels (the app's message resolver, if it gave one; the worker's
+    /// <see cref="IpcWorkerOptions.MaxMessageSize"/>).</summary>
     private readonly IpcSerializerOptions _data;
 
     public IpcWorkerClient<TIn, TOut> Client { get; }
@@ -87,8 +88,13 @@ internal sealed class WorkerSlot<TIn, TOut> : WorkerSlot
         WorkerRun run = connection.Run;
         try
         {
-            while (true)
+            for (int handled = 1; ; handled++)
             {
+                if (handled % IpcSupervisor.PumpBatch == 0)
+                {
+                    await Task.Yield();
+                }
+
                 UpEnvelope<TOut> envelope = await connection.Receiver.RecvAsync().ConfigureAwait(false);
                 switch (envelope.Kind)
                 {
@@ -106,7 +112,7 @@ internal sealed class WorkerSlot<TIn, TOut> : WorkerSlot
         }
         catch (IpcSerializationException e)
         {
-            supervisor.OnProtocolViolation(run, $"sent a malformed data message ({e.Message})");
+            supervisor.OnProtocolViolation(run, $"sent a malformed data message ({e.Message}; its MaxMessageSize is {Options.MaxMessageSize} bytes)");
         }
         catch (Exception e) when (e is IpcException or ObjectDisposedException or OperationCanceledException)
         {
