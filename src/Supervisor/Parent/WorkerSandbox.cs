@@ -115,7 +115,11 @@ internal sealed partial class WorkerSandbox : IDisposable
             }
         }
 
-        var sandboxSpec = new SandboxLaunchSpec(spec.Program, spec.Arguments, supervisorVariables, spec.WorkingDirectory, spec.Prefix);
+        // The worker's first stage connects to the bootstrap server before it confines itself.
+        var sandboxSpec = new SandboxLaunchSpec(spec.Program, spec.Arguments, supervisorVariables, spec.WorkingDirectory, spec.Prefix)
+        {
+            ServerVariable = IpcWorkerEnvironment.BootstrapVariable,
+        };
         SandboxedLaunch plan = SandboxLauncher.Plan(options, sandboxSpec, WorkerId(workerName, incarnation), Machine(options), inherited);
         plan.LogWarnings(_logger, workerName);
 

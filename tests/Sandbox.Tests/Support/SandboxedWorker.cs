@@ -43,7 +43,8 @@ public static class SandboxedWorker
         TimeSpan? timeout = null,
         SandboxMachine? machine = null,
         Action<Process>? started = null,
-        IReadOnlyDictionary<string, string>? extraInherited = null)
+        IReadOnlyDictionary<string, string>? extraInherited = null,
+        string? serverVariable = null)
     {
         var arguments = new List<string> { scenario };
         arguments.AddRange(args ?? []);
@@ -52,7 +53,10 @@ public static class SandboxedWorker
             arguments,
             environment ?? new Dictionary<string, string>(StringComparer.Ordinal),
             null,
-            []);
+            [])
+        {
+            ServerVariable = serverVariable,
+        };
         string workerId = $"{scenario}-{Guid.NewGuid():N}";
         var inherited = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (System.Collections.DictionaryEntry entry in Environment.GetEnvironmentVariables())
