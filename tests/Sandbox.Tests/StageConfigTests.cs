@@ -61,10 +61,11 @@ public sealed class StageConfigTests
 
     /// <summary>Version 1 had no process-creation switch (a worker of it would allow fork): it is refused.</summary>
     [Fact]
-    public void Decode_Version1_IsRefused()
+    public void Decode_OlderVersions_AreRefused()
     {
         string current = new StageConfig { WorkerDirectory = "/w" }.Encode();
-        Assert.StartsWith("v=2&", current, System.StringComparison.Ordinal);
-        Assert.Throws<SandboxException>(() => StageConfig.Decode("v=1&" + current["v=2&".Length..]));
+        Assert.StartsWith("v=3&", current, System.StringComparison.Ordinal);
+        Assert.Throws<SandboxException>(() => StageConfig.Decode("v=1&" + current["v=3&".Length..]));
+        Assert.Throws<SandboxException>(() => StageConfig.Decode("v=2&" + current["v=3&".Length..]));
     }
 }
