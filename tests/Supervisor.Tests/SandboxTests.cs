@@ -93,6 +93,26 @@ public class SandboxTests
         Assert.True(sandboxed != report.ThreadAllowed, report.ThreadDetail);
     }
 
+    /// <summary>
+    /// The supervisor's own .NET diagnostics socket (this test process's, in its temp directory): whoever connects can
+    /// read its environment and make it load a library. A sandboxed worker neither sees the path nor may connect.
+    /// </summary>
+    [Theory(Timeout = 120_000)]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task ConnectToTheSupervisorsDiagnosticsSocket_DeniedOnlyWhenSandboxed(bool sandboxed)
+    {
+        string socket = Directory.GetFiles(Path.GetTempPath(), $"dotnet-diagnostic-{Environment.ProcessId}-*-socket").SingleOrDefault()
+            ?? throw new InvalidOperationException($"The test process has no diagnostics socket in {Path.GetTempPath()}: this test needs the .NET default DOTNET_EnableDiagnostics=1.");
+        await using SupervisedHost host = Create(sandboxed);
+        await host.StartAsync();
+
+        SandboxReport report = await Client(host).RequestAsync(new SandboxProbe("unix-connect", Text: socket));
+
+        Assert.True(sandboxed != report.PoolAllowed, report.PoolDetail);
+        Assert.True(sandboxed != report.ThreadAllowed, report.ThreadDetail);
+    }
+
     [Theory(Timeout = 120_000)]
     [InlineData(true)]
     [InlineData(false)]
