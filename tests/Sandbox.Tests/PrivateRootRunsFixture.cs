@@ -66,6 +66,11 @@ public sealed class PrivateRootRunsFixture : IAsyncLifetime
             SandboxedWorker.RunAsync(SandboxedWorker.Strict(o => o.Layers &= ~(SandboxLayers.PrivateRoot | SandboxLayers.Seccomp)), "probes", probes),
         ];
         WorkerRun[] done = await Task.WhenAll(runs).WaitAsync(TimeSpan.FromSeconds(100));
+        foreach (WorkerRun run in done)
+        {
+            Assert.True(run.ExitCode == 0, run.ToString());
+        }
+
         (Default, PrivateRootAlone, SeccompAlone, UnixConnectAllowed, BothOff) = (done[0], done[1], done[2], done[3], done[4]);
     }
 

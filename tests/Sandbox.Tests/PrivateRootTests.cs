@@ -25,7 +25,7 @@ public sealed class PrivateRootTests(PrivateRootRunsFixture runs) : IClassFixtur
         WorkerRun run = runs.Default;
         foreach (string probe in new[] { "unix-connect-tmp", "unix-connect-runtime", "unix-sendto", "diagnostics", "see-tmp-marker", "see-runtime-dir" })
         {
-            AssertEverywhere(run, probe, o => o.StartsWith("denied", StringComparison.Ordinal), "denied");
+            run.AssertEverywhere(probe, o => o.StartsWith("denied", StringComparison.Ordinal), "denied");
         }
 
         return Task.CompletedTask;
@@ -35,12 +35,12 @@ public sealed class PrivateRootTests(PrivateRootRunsFixture runs) : IClassFixtur
     public Task PrivateRootAlone_HostPathsDoNotExist()
     {
         WorkerRun run = runs.PrivateRootAlone;
-        AssertEverywhere(run, "unix-connect-tmp", o => o == $"denied connect {Enoent}", "connect ENOENT");
-        AssertEverywhere(run, "unix-connect-runtime", o => o == $"denied connect {Enoent}", "connect ENOENT");
-        AssertEverywhere(run, "unix-sendto", o => o == $"denied sendto {Enoent}", "sendto ENOENT");
-        AssertEverywhere(run, "diagnostics", o => o == $"denied connect {Enoent}", "connect ENOENT");
-        AssertEverywhere(run, "see-tmp-marker", o => o == "denied (not visible)", "no host /tmp");
-        AssertEverywhere(run, "see-runtime-dir", o => o == "denied (not visible)", "no host /run");
+        run.AssertEverywhere("unix-connect-tmp", o => o == $"denied connect {Enoent}", "connect ENOENT");
+        run.AssertEverywhere("unix-connect-runtime", o => o == $"denied connect {Enoent}", "connect ENOENT");
+        run.AssertEverywhere("unix-sendto", o => o == $"denied sendto {Enoent}", "sendto ENOENT");
+        run.AssertEverywhere("diagnostics", o => o == $"denied connect {Enoent}", "connect ENOENT");
+        run.AssertEverywhere("see-tmp-marker", o => o == "denied (not visible)", "no host /tmp");
+        run.AssertEverywhere("see-runtime-dir", o => o == "denied (not visible)", "no host /run");
 
         return Task.CompletedTask;
     }
@@ -49,12 +49,12 @@ public sealed class PrivateRootTests(PrivateRootRunsFixture runs) : IClassFixtur
     public Task SeccompAlone_ConnectAndDatagramSocketsAreRefused_ButTheHostTreeIsVisible()
     {
         WorkerRun run = runs.SeccompAlone;
-        AssertEverywhere(run, "unix-connect-tmp", o => o == $"denied connect {Eperm}", "connect EPERM");
-        AssertEverywhere(run, "unix-connect-runtime", o => o == $"denied connect {Eperm}", "connect EPERM");
-        AssertEverywhere(run, "unix-sendto", o => o == $"denied socket {Eperm}", "socket(AF_UNIX, SOCK_DGRAM) EPERM");
-        AssertEverywhere(run, "diagnostics", o => o == $"denied connect {Eperm}", "connect EPERM");
-        AssertEverywhere(run, "see-tmp-marker", o => o == "allowed", "the host's /tmp is visible without the private root");
-        AssertEverywhere(run, "see-runtime-dir", o => o == "allowed", "the host's runtime directory is visible without the private root");
+        run.AssertEverywhere("unix-connect-tmp", o => o == $"denied connect {Eperm}", "connect EPERM");
+        run.AssertEverywhere("unix-connect-runtime", o => o == $"denied connect {Eperm}", "connect EPERM");
+        run.AssertEverywhere("unix-sendto", o => o == $"denied socket {Eperm}", "socket(AF_UNIX, SOCK_DGRAM) EPERM");
+        run.AssertEverywhere("diagnostics", o => o == $"denied connect {Eperm}", "connect EPERM");
+        run.AssertEverywhere("see-tmp-marker", o => o == "allowed", "the host's /tmp is visible without the private root");
+        run.AssertEverywhere("see-runtime-dir", o => o == "allowed", "the host's runtime directory is visible without the private root");
 
         return Task.CompletedTask;
     }
@@ -63,12 +63,12 @@ public sealed class PrivateRootTests(PrivateRootRunsFixture runs) : IClassFixtur
     public Task AllowUnixConnect_WithoutPrivateRoot_ReachesTheHostsSocketsAndDiagnostics()
     {
         WorkerRun run = runs.UnixConnectAllowed;
-        AssertEverywhere(run, "unix-connect-tmp", o => o == "allowed", "allowed");
-        AssertEverywhere(run, "unix-connect-runtime", o => o == "allowed", "allowed");
-        AssertEverywhere(run, "diagnostics", o => o == "allowed", "the test process answers");
+        run.AssertEverywhere("unix-connect-tmp", o => o == "allowed", "allowed");
+        run.AssertEverywhere("unix-connect-runtime", o => o == "allowed", "allowed");
+        run.AssertEverywhere("diagnostics", o => o == "allowed", "the test process answers");
 
         // Datagram sockets stay refused: AllowUnixConnect is about connect only.
-        AssertEverywhere(run, "unix-sendto", o => o == $"denied socket {Eperm}", "socket(AF_UNIX, SOCK_DGRAM) EPERM");
+        run.AssertEverywhere("unix-sendto", o => o == $"denied socket {Eperm}", "socket(AF_UNIX, SOCK_DGRAM) EPERM");
 
         return Task.CompletedTask;
     }
@@ -79,7 +79,7 @@ public sealed class PrivateRootTests(PrivateRootRunsFixture runs) : IClassFixtur
         WorkerRun run = runs.BothOff;
         foreach (string probe in new[] { "unix-connect-tmp", "unix-connect-runtime", "unix-sendto", "diagnostics", "see-tmp-marker", "see-runtime-dir" })
         {
-            AssertEverywhere(run, probe, o => o == "allowed", "allowed");
+            run.AssertEverywhere(probe, o => o == "allowed", "allowed");
         }
 
         return Task.CompletedTask;
@@ -107,16 +107,5 @@ public sealed class PrivateRootTests(PrivateRootRunsFixture runs) : IClassFixtur
             ["64"]);
         Assert.True(run.ExitCode == 0, run.ToString());
         Assert.Equal("written=64 error=none", Assert.Single(run.Lines("DISK")));
-    }
-
-    private static void AssertEverywhere(WorkerRun run, string probe, Func<string, bool> expected, string what)
-    {
-        Assert.True(run.ExitCode == 0, run.ToString());
-        IReadOnlyDictionary<string, string> results = run.Results(probe);
-        foreach (string context in WorkerRun.Contexts)
-        {
-            Assert.True(results.TryGetValue(context, out string? outcome), $"no result for {probe} on {context}\n{run}");
-            Assert.True(expected(outcome), $"{probe} on {context}: expected {what}, got {outcome}\n{run}");
-        }
     }
 }
