@@ -243,7 +243,9 @@ public class SandboxTests
         {
             ["IpcSupervisor:Workers:loose:Sandbox:Layers"] = "CleanStart, ResourceLimits, NoNewPrivileges, Seccomp",
             ["IpcSupervisor:Workers:loose:Sandbox:MaxGcHeapBytes"] = "268435456",
-            ["IpcSupervisor:Workers:loose:Sandbox:ReadOnlyPaths:0"] = "/etc/ssl",
+            ["IpcSupervisor:Workers:loose:Sandbox:ReadOnlyPaths:0"] = "/etc", // validated: it must exist on every machine
+            ["IpcSupervisor:Workers:loose:Sandbox:MaxDiskBytes"] = "1073741824",
+            ["IpcSupervisor:Workers:loose:Sandbox:AllowUnixConnect"] = "true",
             ["IpcSupervisor:Workers:off:Sandbox:Enabled"] = "false",
         });
         builder.AddIpcWorker<SandboxProbeWorker>("loose");
@@ -255,7 +257,9 @@ public class SandboxTests
         SandboxOptions loose = options.Get("loose").Sandbox;
         Assert.Equal(SandboxLayers.CleanStart | SandboxLayers.ResourceLimits | SandboxLayers.NoNewPrivileges | SandboxLayers.Seccomp, loose.Layers);
         Assert.Equal(256L << 20, loose.MaxGcHeapBytes);
-        Assert.Equal(["/etc/ssl"], loose.ReadOnlyPaths);
+        Assert.Equal(["/etc"], loose.ReadOnlyPaths);
+        Assert.Equal(1L << 30, loose.MaxDiskBytes);
+        Assert.True(loose.AllowUnixConnect);
         Assert.False(options.Get("off").Sandbox.Enabled);
         SandboxOptions strict = options.Get("strict").Sandbox;
         Assert.True(strict.Enabled);
