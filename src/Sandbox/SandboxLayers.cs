@@ -33,7 +33,10 @@ public enum SandboxLayers
     /// <summary>The seccomp-bpf system call filter, installed on every thread at once (TSYNC).</summary>
     Seccomp = 1 << 6,
 
-    /// <summary>User, network, PID, IPC, UTS and mount namespaces (a read-only view of the filesystem), through unshare(1).</summary>
+    /// <summary>
+    /// User, network, PID, IPC, UTS and mount namespaces, through unshare(1). The mount namespace carries
+    /// <see cref="PrivateRoot"/>; without that layer, a read-only view of the host's tree.
+    /// </summary>
     Namespaces = 1 << 7,
 
     /// <summary>A cgroup v2 <c>memory.max</c>, only where the machine delegates a cgroup with the memory controller.</summary>

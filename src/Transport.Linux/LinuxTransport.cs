@@ -28,7 +28,7 @@ internal sealed class LinuxTransport : IpcTransport
 
     /// <inheritdoc/>
     /// <remarks>The socket is duplicated (close-on-exec) into the transport's own handle, then checked to be an
-    /// AF_UNIX SOCK_SEQPACKET socket before anything is sent on it.</remarks>
+    /// AF_UNIX SOCK_SEQPACKET socket before anything is sent on it; the given handle is disposed either way.</remarks>
     public override TransportSender AdoptConnection(SafeHandle socket)
     {
         ArgumentNullException.ThrowIfNull(socket);
@@ -60,9 +60,11 @@ internal sealed class LinuxTransport : IpcTransport
             {
                 socket.DangerousRelease();
             }
+
+            // Owned by this call whatever happens: the duplicate is the only descriptor kept.
+            socket.Dispose();
         }
 
-        socket.Dispose();
         return new LinuxSender(copy);
     }
 

@@ -31,7 +31,7 @@ internal abstract class IpcTransport
     /// Takes over a socket already connected to a server (by another process, or by this one before it confined
     /// itself) as a sender, instead of connecting by name.
     /// </summary>
-    /// <param name="socket">The connected socket; owned by the transport once this returns (disposed).</param>
+    /// <param name="socket">The connected socket; owned by this call, which disposes it (a duplicate is kept), also when it throws.</param>
     /// <returns>A sender whose messages the server's accepted receiver gets.</returns>
     /// <exception cref="IpcException">The descriptor is not a socket this transport's servers accept.</exception>
     /// <exception cref="PlatformNotSupportedException">The transport has no socket descriptors (macOS).</exception>
