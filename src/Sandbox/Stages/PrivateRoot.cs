@@ -3,7 +3,6 @@ using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
 using System.Runtime.InteropServices;
-using System.Text;
 using static IpcChannel.Supervisor.Sandbox.Interop.MountFlags;
 
 namespace IpcChannel.Supervisor.Sandbox;

@@ -114,13 +114,15 @@ internal sealed class RootLayout
     /// <exception cref="SandboxException">More than 40 links were followed.</exception>
     internal static string Resolve(string path, Dictionary<string, string> links)
     {
-        var pending = new Stack<string>();
+        // A List used as a stack: Stack<T> lives outside CoreLib, and stage 1 loads nothing else (see docs/sandbox.md).
+        var pending = new List<string>();
         PushComponents(pending, path);
         string current = "/";
         int followed = 0;
         while (pending.Count > 0)
         {
-            string component = pending.Pop();
+            string component = pending[^1];
+            pending.RemoveAt(pending.Count - 1);
             if (component is "" or ".")
             {
                 continue;
@@ -156,12 +158,13 @@ internal sealed class RootLayout
         return current;
     }
 
-    private static void PushComponents(Stack<string> pending, string path)
+    /// <summary>Pushes the components of <paramref name="path"/> so that the first one is popped first.</summary>
+    private static void PushComponents(List<string> pending, string path)
     {
         string[] components = path.Split('/');
         for (int i = components.Length - 1; i >= 0; i--)
         {
-            pending.Push(components[i]);
+            pending.Add(components[i]);
         }
     }
 
