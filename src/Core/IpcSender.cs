@@ -53,6 +53,22 @@ public sealed class IpcSender<T> : IDisposable, IIpcChannelHandle
         return new IpcSender<T>(IpcTransports.Current.Connect(name), options);
     }
 
+    /// <summary>
+    /// Takes over a socket already connected to an <see cref="IpcOneShotServer{T}"/> or <see cref="IpcServer{T}"/>
+    /// (a sandboxed worker's connection, opened before it confined itself) as a sender.
+    /// </summary>
+    /// <param name="socket">The connected socket; owned (and disposed) by this call.</param>
+    /// <param name="options">Serialization options.</param>
+    /// <returns>The sender; its first message completes the server's accept.</returns>
+    /// <exception cref="IpcException">The descriptor is not a socket an IPC server accepts.</exception>
+    /// <exception cref="PlatformNotSupportedException">The transport has no socket descriptors (macOS).</exception>
+    internal static IpcSender<T> AdoptConnection(System.Runtime.InteropServices.SafeHandle socket, IpcSerializerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(socket);
+        ArgumentNullException.ThrowIfNull(options);
+        return new IpcSender<T>(IpcTransports.Current.AdoptConnection(socket), options);
+    }
+
     /// <summary>Sends a message; blocks while the channel's buffer is full.</summary>
     /// <param name="value">The message. Handles inside it are moved to the receiving side.</param>
     /// <exception cref="IpcDisconnectedException">Every receiver of the channel is gone.</exception>

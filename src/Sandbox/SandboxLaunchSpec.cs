@@ -33,6 +33,15 @@ public sealed record SandboxLaunchSpec(
     {
     }
 
+    /// <summary>
+    /// The name of a variable of <see cref="Environment"/> that holds the name of an IpcChannel server (an
+    /// <c>IpcServer&lt;T&gt;</c> or <c>IpcOneShotServer&lt;T&gt;</c>) the worker talks to, or <see langword="null"/>.
+    /// When set, the sandbox's first stage connects to that server before it confines the worker, and
+    /// <see cref="SandboxStatus.Connection"/> hands the connected socket to the worker: a sandboxed worker never
+    /// connects by name itself (the private root hides the socket, and seccomp refuses <c>connect</c>).
+    /// </summary>
+    public string? ServerVariable { get; init; }
+
     /// <summary>The file to execute: the first word of <see cref="Prefix"/>, or <see cref="Program"/>.</summary>
     public string FileName => Prefix.Count > 0 ? Prefix[0] : Program;
 

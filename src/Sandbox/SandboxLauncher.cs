@@ -93,6 +93,11 @@ public static class SandboxLauncher
         }
 
         CheckWorkerId(workerId);
+        if (spec.ServerVariable is { } serverVariable && !spec.Environment.ContainsKey(serverVariable))
+        {
+            throw new ArgumentException($"The launch spec's ServerVariable '{serverVariable}' is not one of the variables it sets.", nameof(spec));
+        }
+
         (SandboxLayers missing, List<string> reasons) = Missing(options, machine);
         SandboxLayers refused = missing & ~options.AllowMissing;
         if (refused != 0)
@@ -139,6 +144,9 @@ public static class SandboxLauncher
             AllowProcessCreation = options.AllowProcessCreation,
             Namespaces = (layers & SandboxLayers.Namespaces) != 0 ? options.Namespaces : SandboxNamespaces.None,
             CgroupDirectory = cgroup,
+            MaxDiskBytes = options.MaxDiskBytes,
+            ServerVariable = spec.ServerVariable,
+            AllowUnixConnect = options.AllowUnixConnect,
         };
         environment[StageProtocol.StageVariable] = StageProtocol.FirstStage;
         environment[StageProtocol.ConfigVariable] = config.Encode();
@@ -282,6 +290,18 @@ public static class SandboxLauncher
         {
             missing |= SandboxLayers.Namespaces;
             reasons.Add($"namespaces: {machine.NamespacesProblem ?? "not probed"}");
+        }
+
+        if ((wanted & SandboxLayers.PrivateRoot) != 0 && (missing & SandboxLayers.Namespaces) == 0
+            && ((wanted & SandboxLayers.Namespaces) == 0 || (options.Namespaces & SandboxNamespaces.Mount) == 0))
+        {
+            missing |= SandboxLayers.PrivateRoot;
+            reasons.Add("PrivateRoot needs the Namespaces layer with SandboxNamespaces.Mount, which the options leave out");
+        }
+        else if ((wanted & SandboxLayers.PrivateRoot) != 0 && (missing & SandboxLayers.Namespaces) != 0)
+        {
+            missing |= SandboxLayers.PrivateRoot;
+            reasons.Add("PrivateRoot is built in the worker's mount namespace, which this machine cannot make");
         }
 
         if ((wanted & SandboxLayers.MemoryCgroup) != 0 && !machine.DelegatedMemoryCgroups.Contains(options.MemoryCgroupParent!))

@@ -33,15 +33,27 @@ public enum SandboxLayers
     /// <summary>The seccomp-bpf system call filter, installed on every thread at once (TSYNC).</summary>
     Seccomp = 1 << 6,
 
-    /// <summary>User, network, PID, IPC, UTS and mount namespaces (a read-only view of the filesystem), through unshare(1).</summary>
+    /// <summary>
+    /// User, network, PID, IPC, UTS and mount namespaces, through unshare(1). The mount namespace carries
+    /// <see cref="PrivateRoot"/>; without that layer, a read-only view of the host's tree.
+    /// </summary>
     Namespaces = 1 << 7,
 
     /// <summary>A cgroup v2 <c>memory.max</c>, only where the machine delegates a cgroup with the memory controller.</summary>
     MemoryCgroup = 1 << 8,
 
+    /// <summary>
+    /// A root file system built from an empty tmpfs (pivot_root): read-only binds of only the app, the runtime, the
+    /// system libraries, four device nodes and <see cref="SandboxOptions.ReadOnlyPaths"/>/<see cref="SandboxOptions.ReadWritePaths"/>,
+    /// the worker's own <c>/proc</c>, and its private directory on a tmpfs capped at
+    /// <see cref="SandboxOptions.MaxDiskBytes"/>. Nothing else of the host (its <c>/tmp</c>, <c>/run</c>, home, sockets)
+    /// is visible. Needs <see cref="Namespaces"/> with <see cref="SandboxNamespaces.Mount"/>; without them it is missing.
+    /// </summary>
+    PrivateRoot = 1 << 9,
+
     /// <summary>Every Landlock layer.</summary>
     Landlock = LandlockFilesystem | LandlockNetwork | LandlockScopes,
 
     /// <summary>The default set: everything except <see cref="MemoryCgroup"/>, which needs a delegated cgroup.</summary>
-    Default = CleanStart | ResourceLimits | NoNewPrivileges | Landlock | Seccomp | Namespaces,
+    Default = CleanStart | ResourceLimits | NoNewPrivileges | Landlock | Seccomp | Namespaces | PrivateRoot,
 }

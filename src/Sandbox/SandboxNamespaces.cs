@@ -21,7 +21,10 @@ public enum SandboxNamespaces
     /// <summary>A UTS namespace (host name).</summary>
     Uts = 1 << 3,
 
-    /// <summary>A mount namespace whose whole tree is remounted read-only, except the worker directory.</summary>
+    /// <summary>
+    /// A mount namespace: the worker's private root (<see cref="SandboxLayers.PrivateRoot"/>), or without that layer the
+    /// host's whole tree remounted read-only, except the worker directory.
+    /// </summary>
     Mount = 1 << 4,
 
     /// <summary>All of them (the default).</summary>

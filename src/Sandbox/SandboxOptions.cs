@@ -40,6 +40,9 @@ public sealed class SandboxOptions
     /// <summary>How much <see cref="MaxDataBytes"/> must exceed <see cref="MaxGcHeapBytes"/>: 64 MiB for the runtime's own memory.</summary>
     public const long MinimumDataAboveGcHeapBytes = 64L << 20;
 
+    /// <summary>The default of <see cref="MaxDiskBytes"/>: 256 MiB.</summary>
+    public const long DefaultMaxDiskBytes = 256L << 20;
+
     /// <summary>Whether the worker is sandboxed at all. Default <see langword="true"/>.</summary>
     /// <remarks>When <see langword="false"/>, the launch is returned unchanged and the stages do nothing.</remarks>
     public bool Enabled { get; set; } = true;
@@ -141,11 +144,34 @@ public sealed class SandboxOptions
     /// </summary>
     public long? MaxMemoryBytes { get; set; }
 
-    /// <summary>Extra files or directories the worker may read (Landlock). Absolute paths. Default: none.</summary>
+    /// <summary>
+    /// Extra files or directories the worker may read: bound read-only into its private root, and allowed by Landlock.
+    /// Existing absolute paths, without <c>..</c>, not <c>/</c>. Default: none.
+    /// </summary>
     public IList<string> ReadOnlyPaths { get; } = new List<string>();
 
-    /// <summary>Extra files or directories the worker may read and write (Landlock). Absolute paths. Default: none.</summary>
+    /// <summary>
+    /// Extra files or directories the worker may read and write: bound read-write into its private root, and allowed
+    /// by Landlock. Existing absolute paths, without <c>..</c>, not <c>/</c>. Default: none.
+    /// </summary>
     public IList<string> ReadWritePaths { get; } = new List<string>();
+
+    /// <summary>
+    /// The size of the tmpfs that holds the worker's private directory in its private root
+    /// (<see cref="SandboxLayers.PrivateRoot"/>): past it, writes fail with <c>ENOSPC</c>. The tmpfs is memory, gone
+    /// when the worker exits. Default <see cref="DefaultMaxDiskBytes"/>; <see langword="null"/>: the kernel's default
+    /// (half of the machine's memory).
+    /// </summary>
+    public long? MaxDiskBytes { get; set; } = DefaultMaxDiskBytes;
+
+    /// <summary>
+    /// Whether seccomp lets the worker call <c>connect</c>. Default <see langword="false"/>: a sandboxed worker gets its
+    /// connection to the supervisor before it is confined and never connects afterwards, so no socket it can name
+    /// (a pathname or abstract UNIX socket of the host) can be reached. Set it for a worker that calls
+    /// <c>IpcSender&lt;T&gt;.Connect</c> itself. <see cref="AllowInternetSockets"/> allows <c>connect</c> too (the
+    /// filter cannot tell a TCP socket's connect from an AF_UNIX one's).
+    /// </summary>
+    public bool AllowUnixConnect { get; set; }
 
     /// <summary>TCP ports the worker may connect to (Landlock ABI 4+; needs <see cref="AllowInternetSockets"/> under seccomp). Default: none.</summary>
     public IList<int> AllowedTcpConnectPorts { get; } = new List<int>();
@@ -229,21 +255,8 @@ public sealed class SandboxOptions
             problems.Add("The MemoryCgroup layer needs MemoryCgroupParent (a delegated cgroup v2 directory).");
         }
 
-        foreach (string path in ReadOnlyPaths)
-        {
-            if (!Path.IsPathFullyQualified(path))
-            {
-                problems.Add($"ReadOnlyPaths must be absolute: '{path}'.");
-            }
-        }
-
-        foreach (string path in ReadWritePaths)
-        {
-            if (!Path.IsPathFullyQualified(path))
-            {
-                problems.Add($"ReadWritePaths must be absolute: '{path}'.");
-            }
-        }
+        CheckPaths(ReadOnlyPaths, nameof(ReadOnlyPaths), problems);
+        CheckPaths(ReadWritePaths, nameof(ReadWritePaths), problems);
 
         foreach (int port in AllowedTcpConnectPorts)
         {
@@ -293,7 +306,37 @@ public sealed class SandboxOptions
         }
 
         UserIdRange.Validate(problems);
+
+        CheckPositive(MaxDiskBytes, nameof(MaxDiskBytes), problems);
         return problems;
+    }
+
+    /// <summary>
+    /// An extra path must name one existing place: absolute, without <c>.</c> or <c>..</c> segments (which would make
+    /// the path checked here differ from the one bound), and not the root (which would hand the worker the host's
+    /// whole tree).
+    /// </summary>
+    private static void CheckPaths(IList<string> paths, string name, List<string> problems)
+    {
+        foreach (string path in paths)
+        {
+            if (!Path.IsPathFullyQualified(path))
+            {
+                problems.Add($"{name} must be absolute: '{path}'.");
+            }
+            else if (Array.Exists(path.Split('/'), segment => segment is "." or ".."))
+            {
+                problems.Add($"{name} must not contain '.' or '..' segments: '{path}'.");
+            }
+            else if (path.Trim('/').Length == 0)
+            {
+                problems.Add($"{name} must not be the root directory '/': that would give the worker the whole file system.");
+            }
+            else if (!Directory.Exists(path) && !File.Exists(path))
+            {
+                problems.Add($"{name} must exist: '{path}' does not.");
+            }
+        }
     }
 
     private static void CheckPositive(long? value, string name, List<string> problems)

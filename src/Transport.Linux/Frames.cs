@@ -968,6 +968,20 @@ internal static unsafe class Frames
     /// <exception cref="IpcException">Not <paramref name="received"/> and the check failed.</exception>
     internal static void CheckIsChannelSocket(SafeFdHandle fd, bool received)
     {
+        string? problem = ChannelSocketProblem(fd);
+        if (problem is not null)
+        {
+            throw received
+                ? Malformed($"a descriptor it carries as a channel {problem}")
+                : new IpcException($"This sender's descriptor, received from a peer, {problem}: it cannot be an IPC channel. Nothing was sent.");
+        }
+    }
+
+    /// <summary>What keeps a descriptor from being a channel's socket, or null when it is an AF_UNIX SOCK_SEQPACKET socket.</summary>
+    /// <param name="fd">The descriptor.</param>
+    /// <returns>"is not a SOCK_SEQPACKET socket", "is not an AF_UNIX socket", or null.</returns>
+    internal static string? ChannelSocketProblem(SafeFdHandle fd)
+    {
         int type = 0;
         int domain = 0;
         uint length = sizeof(int);
@@ -985,12 +999,7 @@ internal static unsafe class Frames
             }
         }
 
-        if (problem is not null)
-        {
-            throw received
-                ? Malformed($"a descriptor it carries as a channel {problem}")
-                : new IpcException($"This sender's descriptor, received from a peer, {problem}: it cannot be an IPC channel. Nothing was sent.");
-        }
+        return problem;
     }
 
     private static int CheckedLength(uint length) => length <= int.MaxValue

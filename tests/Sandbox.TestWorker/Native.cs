@@ -15,6 +15,7 @@ internal static unsafe partial class Native
     public const int AF_UNIX = 1;
     public const int AF_INET = 2;
     public const int SOCK_STREAM = 1;
+    public const int SOCK_DGRAM = 2;
     public const int SOCK_SEQPACKET = 5;
     public const int SOCK_CLOEXEC = 0x80000;
     public const int SOL_SOCKET = 1;
@@ -73,6 +74,12 @@ internal static unsafe partial class Native
 
     [LibraryImport(Libc, EntryPoint = "connect", SetLastError = true)]
     public static partial int Connect(int fd, void* address, uint length);
+
+    [LibraryImport(Libc, EntryPoint = "sendto", SetLastError = true)]
+    public static partial nint SendTo(int fd, void* buffer, nuint length, int flags, void* address, uint addressLength);
+
+    [LibraryImport(Libc, EntryPoint = "read", SetLastError = true)]
+    public static partial nint Read(int fd, void* buffer, nuint count);
 
     [LibraryImport(Libc, EntryPoint = "bind", SetLastError = true)]
     public static partial int Bind(int fd, void* address, uint length);

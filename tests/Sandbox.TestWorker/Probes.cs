@@ -27,7 +27,93 @@ internal static unsafe class Probes
         ["signal"] = args => Signal(int.Parse(args[0], CultureInfo.InvariantCulture)),
         ["abstract-connect"] = args => AbstractConnect(args[0]),
         ["fd-passing"] = _ => FdPassing(),
+        ["unix-connect"] = args => UnixConnect(args[0]),
+        ["unix-sendto"] = args => UnixSendTo(args[0]),
+        ["diagnostics"] = args => Diagnostics(args[0]),
+        ["see-path"] = args => File.Exists(args[0]) || Directory.Exists(args[0]) ? "allowed" : "denied (not visible)",
     };
+
+    /// <summary><c>DOTNET_IPC_V1\0</c>: the magic that starts every message of the .NET diagnostics IPC protocol.</summary>
+    private static ReadOnlySpan<byte> DiagnosticsMagic => "DOTNET_IPC_V1\0"u8;
+
+    /// <summary>socket(AF_UNIX, SOCK_STREAM) + connect to a pathname socket, raw.</summary>
+    private static string UnixConnect(string path) => WithUnixSocket(Native.SOCK_STREAM, (fd, address, length) =>
+        Native.Connect(fd, address, length) == 0 ? "allowed" : $"denied connect errno={Native.Errno()}", path);
+
+    /// <summary>socket(AF_UNIX, SOCK_DGRAM) + sendto a pathname datagram socket without connecting, raw.</summary>
+    private static string UnixSendTo(string path) => WithUnixSocket(Native.SOCK_DGRAM, (fd, address, length) =>
+    {
+        byte payload = 42;
+        return Native.SendTo(fd, &payload, 1, 0, address, length) == 1 ? "allowed" : $"denied sendto errno={Native.Errno()}";
+    }, path);
+
+    /// <summary>
+    /// Connects to a .NET process's diagnostics socket and asks for its process information (command set 4, command
+    /// 0): what an attacker does first, before reading its environment or attaching a profiler. Allowed only when the
+    /// process answered.
+    /// </summary>
+    private static string Diagnostics(string path) => WithUnixSocket(Native.SOCK_STREAM, (fd, address, length) =>
+    {
+        if (Native.Connect(fd, address, length) != 0)
+        {
+            return $"denied connect errno={Native.Errno()}";
+        }
+
+        // Header: magic, uint16 size (header only: 20), uint8 command set, uint8 command id, uint16 reserved.
+        byte[] request = new byte[20];
+        DiagnosticsMagic.CopyTo(request);
+        request[14] = 20;
+        request[16] = 0x04;
+        byte[] response = new byte[14];
+        fixed (byte* sent = request)
+        fixed (byte* received = response)
+        {
+            if (Native.SendTo(fd, sent, (nuint)request.Length, 0, null, 0) != request.Length)
+            {
+                return $"denied send errno={Native.Errno()}";
+            }
+
+            int total = 0;
+            while (total < response.Length)
+            {
+                nint read = Native.Read(fd, received + total, (nuint)(response.Length - total));
+                if (read <= 0)
+                {
+                    return $"denied (the process did not answer) errno={Native.Errno()}";
+                }
+
+                total += (int)read;
+            }
+        }
+
+        return response.AsSpan().SequenceEqual(DiagnosticsMagic) ? "allowed" : "denied (not a diagnostics answer)";
+    }, path);
+
+    private delegate string SocketUse(int fd, void* address, uint length);
+
+    private static string WithUnixSocket(int type, SocketUse use, string path)
+    {
+        int fd = Native.Socket(Native.AF_UNIX, type | Native.SOCK_CLOEXEC, 0);
+        if (fd < 0)
+        {
+            return $"denied socket errno={Native.Errno()}";
+        }
+
+        try
+        {
+            byte[] address = new byte[2 + Encoding.UTF8.GetByteCount(path) + 1];
+            address[0] = Native.AF_UNIX; // sun_family (little-endian short), then the NUL-terminated path.
+            Encoding.UTF8.GetBytes(path, address.AsSpan(2));
+            fixed (byte* bytes = address)
+            {
+                return use(fd, bytes, (uint)address.Length);
+            }
+        }
+        finally
+        {
+            Native.Close(fd);
+        }
+    }
 
     private static string WriteFile(string path)
     {

@@ -51,7 +51,7 @@ internal static class Program
 
         try
         {
-            return await Scenarios.RunAsync(args[0], args[1..], early).ConfigureAwait(false);
+            return await Scenarios.RunAsync(args[0], args[1..], early, status).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {

@@ -7,13 +7,14 @@ using System.Runtime.InteropServices;
 using System.Threading;
 using System.Threading.Tasks;
 using IpcChannel;
+using IpcChannel.Supervisor.Sandbox;
 
 namespace IpcChannel.Sandbox.TestWorker;
 
 /// <summary>The scenarios; each prints its facts on stdout and returns the exit code.</summary>
 internal static class Scenarios
 {
-    public static async Task<int> RunAsync(string name, string[] args, ParkedThread early)
+    public static async Task<int> RunAsync(string name, string[] args, ParkedThread early, SandboxStatus status)
     {
         return name switch
         {
@@ -23,11 +24,12 @@ internal static class Scenarios
             "env" => Env(),
             "forkbomb" => ForkBomb(int.Parse(args[0], CultureInfo.InvariantCulture)),
             "alloc" => Alloc(int.Parse(args[0], CultureInfo.InvariantCulture)),
-            "channel" => await ChannelAsync().ConfigureAwait(false),
             "native-alloc" => TotalsScenarios.NativeAlloc(int.Parse(args[0], CultureInfo.InvariantCulture)),
             "thread-bomb" => TotalsScenarios.Threads(int.Parse(args[0], CultureInfo.InvariantCulture)),
             "fds-hold" => TotalsScenarios.HoldInFlight(int.Parse(args[0], CultureInfo.InvariantCulture)),
             "fds-send" => TotalsScenarios.SendOne(),
+            "disk" => Disk(int.Parse(args[0], CultureInfo.InvariantCulture)),
+            "channel" => await ChannelAsync(status).ConfigureAwait(false),
             _ => throw new ArgumentException($"unknown scenario '{name}'"),
         };
     }
@@ -66,14 +68,18 @@ internal static class Scenarios
         return 0;
     }
 
+    /// <summary>Parses <c>[label@]probe[:arg...]</c>; the label (default: the probe's name) names the result.</summary>
     private static (string Name, Func<string> Probe) Parse(string spec)
     {
         string[] parts = spec.Split(':');
-        Func<string[], string> probe = Probes.All.TryGetValue(parts[0], out Func<string[], string>? found)
+        int at = parts[0].IndexOf('@', StringComparison.Ordinal);
+        string label = at < 0 ? parts[0] : parts[0][..at];
+        string name = parts[0][(at + 1)..];
+        Func<string[], string> probe = Probes.All.TryGetValue(name, out Func<string[], string>? found)
             ? found
-            : throw new ArgumentException($"unknown probe '{parts[0]}'");
+            : throw new ArgumentException($"unknown probe '{name}'");
         string[] args = parts[1..];
-        return (parts[0], () => probe(args));
+        return (label, () => probe(args));
     }
 
     /// <summary>Real runtime work under the filter, then every thread's seccomp and no_new_privs state.</summary>
@@ -252,11 +258,50 @@ internal static class Scenarios
         return 0;
     }
 
-    /// <summary>A typed round trip with the test over IpcOneShotServer: a new channel and shared memory each way.</summary>
-    private static async Task<int> ChannelAsync()
+    /// <summary>
+    /// Writes up to <paramref name="megabytes"/> MiB into one file of the private directory (TMPDIR), 1 MiB at a time
+    /// and flushed each time, until a write fails; prints how far it got and why it stopped, then removes the file.
+    /// </summary>
+    private static int Disk(int megabytes)
+    {
+        string path = Path.Combine(Path.GetTempPath(), "fill");
+        byte[] block = new byte[1 << 20];
+        block.AsSpan().Fill(0x5A);
+        int written = 0;
+        string error = "none";
+        try
+        {
+            using var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 0);
+            for (; written < megabytes; written++)
+            {
+                file.Write(block);
+            }
+        }
+        catch (IOException e)
+        {
+            error = $"{e.GetType().Name} HResult={e.HResult & 0xFFFF}: {e.Message}";
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+
+        Console.WriteLine($"DISK written={written} error={error}");
+        return 0;
+    }
+
+    /// <summary>
+    /// A typed round trip with the test over IpcOneShotServer: a new channel and shared memory each way. Sandboxed, the
+    /// connection is the one stage 1 opened (the launch names SANDBOX_TEST_SERVER as its server variable); otherwise the
+    /// worker connects by name.
+    /// </summary>
+    private static async Task<int> ChannelAsync(SandboxStatus status)
     {
         string server = Environment.GetEnvironmentVariable("SANDBOX_TEST_SERVER") ?? throw new InvalidOperationException("SANDBOX_TEST_SERVER is not set");
-        using var toTest = IpcSender<WorkerHello>.Connect(server);
+        Console.WriteLine($"CONNECTION {(status.Connection is null ? "by-name" : "from-stage-1")}");
+        using var toTest = status.Connection is { } connection
+            ? IpcSender<WorkerHello>.AdoptConnection(connection, IpcSerializerOptions.Default)
+            : IpcSender<WorkerHello>.Connect(server);
         (IpcSender<TestReply> inbox, IpcReceiver<TestReply> replies) = Ipc.Channel<TestReply>();
         using (replies)
         {

@@ -27,7 +27,8 @@ public sealed class ChannelTests
         Task<WorkerRun> worker = SandboxedWorker.RunAsync(
             options,
             "channel",
-            environment: new Dictionary<string, string> { ["SANDBOX_TEST_SERVER"] = server.Name });
+            environment: new Dictionary<string, string> { ["SANDBOX_TEST_SERVER"] = server.Name },
+            serverVariable: "SANDBOX_TEST_SERVER");
 
         Task<(IpcReceiver<WorkerHello> Receiver, WorkerHello FirstMessage)> accept = server.AcceptAsync();
         Task first = await Task.WhenAny(accept, worker).WaitAsync(TimeSpan.FromSeconds(60));
@@ -51,5 +52,6 @@ public sealed class ChannelTests
         Assert.True(run.ExitCode == 0, run.ToString());
         Assert.Equal(options.Enabled, run.Output.Contains("sandboxed=True", StringComparison.Ordinal));
         Assert.Equal("text='hello from the supervisor' blob=4096 sum=28672", run.Lines("CHANNEL").Single());
+        Assert.Equal(options.Enabled ? "from-stage-1" : "by-name", run.Lines("CONNECTION").Single());
     }
 }

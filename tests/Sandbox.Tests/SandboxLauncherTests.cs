@@ -113,8 +113,66 @@ public sealed class SandboxLauncherTests
     {
         SandboxException error = Assert.Throws<SandboxException>(() =>
             SandboxLauncher.Plan(new SandboxOptions(), Spec(), "w", s_full with { NamespacesWork = false, NamespacesProblem = "user namespaces are disabled" }, s_inherited));
-        Assert.Equal(SandboxLayers.Namespaces, error.Layer);
+        // The private root is built inside the worker's mount namespace: without namespaces it is missing too.
+        Assert.Equal(SandboxLayers.Namespaces | SandboxLayers.PrivateRoot, error.Layer);
         Assert.Contains("user namespaces are disabled", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Plan_NamespacesAllowedMissing_StillRefusesWithoutThePrivateRoot()
+    {
+        var options = new SandboxOptions { AllowMissing = SandboxLayers.Namespaces };
+        SandboxException error = Assert.Throws<SandboxException>(() =>
+            SandboxLauncher.Plan(options, Spec(), "w", s_full with { NamespacesWork = false, NamespacesProblem = "no user namespaces" }, s_inherited));
+        Assert.Equal(SandboxLayers.PrivateRoot, error.Layer);
+        Assert.Contains("SandboxOptions.AllowMissing |= SandboxLayers.PrivateRoot", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Plan_PrivateRootWithoutAMountNamespace_IsMissing_RefusedUnlessAllowed(bool namespacesLayerOff)
+    {
+        Action<SandboxOptions> leaveOutMount = namespacesLayerOff
+            ? o => o.Layers &= ~SandboxLayers.Namespaces
+            : o => o.Namespaces &= ~SandboxNamespaces.Mount;
+        var refused = new SandboxOptions();
+        leaveOutMount(refused);
+        SandboxException error = Assert.Throws<SandboxException>(() => SandboxLauncher.Plan(refused, Spec(), "w", s_full, s_inherited));
+        Assert.Equal(SandboxLayers.PrivateRoot, error.Layer);
+        Assert.Contains("PrivateRoot needs the Namespaces layer with SandboxNamespaces.Mount", error.Message, StringComparison.Ordinal);
+
+        var allowed = new SandboxOptions { AllowMissing = SandboxLayers.PrivateRoot };
+        leaveOutMount(allowed);
+        SandboxedLaunch launch = SandboxLauncher.Plan(allowed, Spec(), "w", s_full, s_inherited);
+        Assert.Equal(SandboxLayers.PrivateRoot, launch.MissingLayers);
+        Assert.Equal(0, (int)(launch.Layers & SandboxLayers.PrivateRoot));
+        Assert.Contains("PrivateRoot", Assert.Single(launch.Warnings), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Plan_ServerVariable_MustBeOneTheSpecSets()
+    {
+        SandboxLaunchSpec spec = Spec() with { ServerVariable = "NOT_SET_BY_THE_SPEC" };
+        ArgumentException error = Assert.Throws<ArgumentException>(() => SandboxLauncher.Plan(new SandboxOptions(), spec, "w", s_full, s_inherited));
+        Assert.Contains("NOT_SET_BY_THE_SPEC", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("relative/path", "must be absolute")]
+    [InlineData("/", "must not be the root directory")]
+    [InlineData("/usr/../etc", "must not contain '.' or '..' segments")]
+    [InlineData("/usr/./lib", "must not contain '.' or '..' segments")]
+    [InlineData("/nonexistent-ipcchannel-path-3f0c", "must exist")]
+    public void Plan_BadExtraPaths_AreRefusedNamingTheOption(string path, string problem)
+    {
+        foreach (bool writable in new[] { false, true })
+        {
+            var options = new SandboxOptions();
+            (writable ? options.ReadWritePaths : options.ReadOnlyPaths).Add(path);
+            ArgumentException error = Assert.Throws<ArgumentException>(() => SandboxLauncher.Plan(options, Spec(), "w", s_full, s_inherited));
+            Assert.Contains($"{(writable ? "ReadWritePaths" : "ReadOnlyPaths")} {problem}", error.Message, StringComparison.Ordinal);
+        }
     }
 
     [Fact]
@@ -128,11 +186,11 @@ public sealed class SandboxLauncherTests
     [Fact]
     public void Plan_MissingLayerAllowed_StartsWithoutItAndWarns()
     {
-        var options = new SandboxOptions { AllowMissing = SandboxLayers.Namespaces | SandboxLayers.LandlockScopes, UserIdRange = { Count = 0 } };
+        var options = new SandboxOptions { AllowMissing = SandboxLayers.Namespaces | SandboxLayers.PrivateRoot | SandboxLayers.LandlockScopes, UserIdRange = { Count = 0 } };
         SandboxedLaunch launch = SandboxLauncher.Plan(options, Spec(), "w", s_full with { NamespacesWork = false, LandlockAbi = 5 }, s_inherited);
 
-        Assert.Equal(SandboxLayers.Namespaces | SandboxLayers.LandlockScopes, launch.MissingLayers);
-        Assert.Equal(SandboxLayers.Default & ~(SandboxLayers.Namespaces | SandboxLayers.LandlockScopes), launch.Layers);
+        Assert.Equal(SandboxLayers.Namespaces | SandboxLayers.PrivateRoot | SandboxLayers.LandlockScopes, launch.MissingLayers);
+        Assert.Equal(SandboxLayers.Default & ~(SandboxLayers.Namespaces | SandboxLayers.PrivateRoot | SandboxLayers.LandlockScopes), launch.Layers);
         Assert.DoesNotContain("/usr/bin/unshare", launch.Launch.Prefix);
         string warning = Assert.Single(launch.Warnings);
         Assert.Contains("Namespaces", warning, StringComparison.Ordinal);
@@ -142,7 +200,7 @@ public sealed class SandboxLauncherTests
     [Fact]
     public void Plan_LayerTurnedOff_IsNeitherAppliedNorMissing()
     {
-        var options = new SandboxOptions { Layers = SandboxLayers.Default & ~SandboxLayers.Namespaces, UserIdRange = { Count = 0 } };
+        var options = new SandboxOptions { Layers = SandboxLayers.Default & ~(SandboxLayers.Namespaces | SandboxLayers.PrivateRoot), UserIdRange = { Count = 0 } };
         SandboxedLaunch launch = SandboxLauncher.Plan(options, Spec(), "w", s_full with { NamespacesWork = false }, s_inherited);
         Assert.Equal(SandboxLayers.None, launch.MissingLayers);
         Assert.Empty(launch.Warnings);

@@ -92,6 +92,53 @@ public sealed partial class SeccompFilterTests
 
     [Theory]
     [MemberData(nameof(Architectures))]
+    public void Connect_IsDenied_UnlessUnixConnectOrInternetSocketsAreAllowed(string name)
+    {
+        SeccompArchitecture arch = Arch(name);
+        var strict = SeccompFilter.Build(arch, SeccompDenyAction.Errno, allowInternetSockets: false, allowProcessCreation: false);
+        Assert.Equal(Eperm, BpfInterpreter.Run(strict, arch.AuditArch, arch.Connect, 3));
+
+        var unix = SeccompFilter.Build(arch, SeccompDenyAction.Errno, allowInternetSockets: false, allowProcessCreation: false, allowUnixConnect: true);
+        Assert.Equal(SECCOMP_RET_ALLOW, BpfInterpreter.Run(unix, arch.AuditArch, arch.Connect, 3));
+
+        // The filter cannot tell a TCP socket's connect from an AF_UNIX one's: internet sockets need connect.
+        var inet = SeccompFilter.Build(arch, SeccompDenyAction.Errno, allowInternetSockets: true, allowProcessCreation: false);
+        Assert.Equal(SECCOMP_RET_ALLOW, BpfInterpreter.Run(inet, arch.AuditArch, arch.Connect, 3));
+
+        var kill = SeccompFilter.Build(arch, SeccompDenyAction.KillProcess, allowInternetSockets: false, allowProcessCreation: false);
+        Assert.Equal(SECCOMP_RET_KILL_PROCESS, BpfInterpreter.Run(kill, arch.AuditArch, arch.Connect, 3));
+    }
+
+    [Theory]
+    [MemberData(nameof(Architectures))]
+    public void UnixSockets_OnlyStreamAndSeqpacket_WhateverTheFlags(string name)
+    {
+        const ulong SOCK_DGRAM = 2;
+        const ulong SOCK_RAW = 3;
+        const ulong SOCK_NONBLOCK_CLOEXEC = 0x800 | 0x80000;
+        SeccompArchitecture arch = Arch(name);
+        foreach (bool inet in new[] { false, true })
+        {
+            foreach (bool unixConnect in new[] { false, true })
+            {
+                var program = SeccompFilter.Build(arch, SeccompDenyAction.Errno, allowInternetSockets: inet, allowProcessCreation: false, allowUnixConnect: unixConnect);
+                foreach (int call in new[] { arch.Socket, arch.SocketPair })
+                {
+                    Assert.Equal(SECCOMP_RET_ALLOW, BpfInterpreter.Run(program, arch.AuditArch, call, AF_UNIX, 1 | SOCK_NONBLOCK_CLOEXEC));
+                    Assert.Equal(SECCOMP_RET_ALLOW, BpfInterpreter.Run(program, arch.AuditArch, call, AF_UNIX, 5 | SOCK_NONBLOCK_CLOEXEC));
+                    Assert.Equal(Eperm, BpfInterpreter.Run(program, arch.AuditArch, call, AF_UNIX, SOCK_DGRAM));
+                    Assert.Equal(Eperm, BpfInterpreter.Run(program, arch.AuditArch, call, AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK_CLOEXEC));
+                    Assert.Equal(Eperm, BpfInterpreter.Run(program, arch.AuditArch, call, AF_UNIX, SOCK_RAW));
+
+                    // The high half of the int argument is ignored by the kernel, and by the filter.
+                    Assert.Equal(Eperm, BpfInterpreter.Run(program, arch.AuditArch, call, AF_UNIX, 0xFFFFFFFF_00000000 | SOCK_DGRAM));
+                }
+            }
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Architectures))]
     public void Clone_ThreadsAllowed_ProcessesAndNamespacesDenied_Clone3Enosys(string name)
     {
         SeccompArchitecture arch = Arch(name);
@@ -216,7 +263,7 @@ public sealed partial class SeccompFilterTests
 
         SeccompArchitecture arch = Arch(name);
         var checkedCalls = new List<string>();
-        foreach ((string call, int number) in arch.Denied.Concat(arch.ProcessCreation).Append(("socket", arch.Socket)).Append(("socketpair", arch.SocketPair))
+        foreach ((string call, int number) in arch.Denied.Concat(arch.ProcessCreation).Append(("socket", arch.Socket)).Append(("socketpair", arch.SocketPair)).Append(("connect", arch.Connect))
             .Append(("clone", arch.Clone)).Append(("clone3", arch.Clone3)).Append(("seccomp", arch.SeccompSyscall)))
         {
             if (defined.TryGetValue(call, out int expected))

@@ -24,8 +24,9 @@ public sealed class StartCostTests(ITestOutputHelper output)
         var modes = new (string Name, SandboxOptions Options)[]
         {
             ("sandbox off", SandboxedWorker.Off()),
-            ("two stages, no namespaces", SandboxedWorker.Strict(o => o.Layers &= ~SandboxLayers.Namespaces)),
-            ("two stages + namespaces (default)", SandboxedWorker.Strict()),
+            ("two stages, no namespaces", SandboxedWorker.Strict(o => o.Layers &= ~(SandboxLayers.Namespaces | SandboxLayers.PrivateRoot))),
+            ("two stages + namespaces, no private root", SandboxedWorker.Strict(o => o.Layers &= ~SandboxLayers.PrivateRoot)),
+            ("two stages + namespaces + private root (default)", SandboxedWorker.Strict()),
         };
         var times = modes.ToDictionary(m => m.Name, _ => new List<double>());
 
@@ -44,7 +45,7 @@ public sealed class StartCostTests(ITestOutputHelper output)
         foreach ((string name, List<double> samples) in times)
         {
             samples.Sort();
-            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name,-36} median {samples[samples.Count / 2],7:F1} ms  min {samples[0],7:F1} ms  max {samples[^1],7:F1} ms  (n={samples.Count})"));
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name,-50} median {samples[samples.Count / 2],7:F1} ms  min {samples[0],7:F1} ms  max {samples[^1],7:F1} ms  (n={samples.Count})"));
         }
     }
 }

@@ -11,8 +11,8 @@ using System.Threading.Tasks;
 namespace IpcChannel.Supervisor.TestHost;
 
 /// <summary>A request to a <see cref="SandboxProbeWorker"/>: try something the sandbox may deny, or use channels.</summary>
-/// <param name="Verb">status, write, connect, exec, alloc, native-alloc, fds-hold, channels, failfast.</param>
-/// <param name="Text">A path (write).</param>
+/// <param name="Verb">status, write, connect, unix-connect, exec, alloc, native-alloc, fds-hold, channels, failfast.</param>
+/// <param name="Text">A path (write, unix-connect).</param>
 /// <param name="Number">A port (connect), MiB (alloc, native-alloc) or descriptors (fds-hold).</param>
 /// <param name="Memory">Shared memory from the parent (channels).</param>
 /// <param name="ReplyTo">A sender the parent created, handed over inside the message (channels).</param>
@@ -79,6 +79,12 @@ public sealed partial class SandboxProbeWorker : IpcWorker<SandboxProbe, Sandbox
             using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
             socket.Connect(new IPEndPoint(IPAddress.Loopback, request.Number));
             return $"connected to 127.0.0.1:{request.Number}";
+        }),
+        "unix-connect" => () => Try(() =>
+        {
+            using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+            socket.Connect(new UnixDomainSocketEndPoint(request.Text));
+            return $"connected to {request.Text}";
         }),
         "exec" => () => Try(() =>
         {

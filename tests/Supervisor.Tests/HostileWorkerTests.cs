@@ -69,7 +69,7 @@ public class HostileWorkerTests
         }
 
         await flooding;
-        LogEntry dropped = await host.Logs.WaitForAsync(e => e.EventId == 7030);
+        LogEntry dropped = await host.Logs.WaitForAsync(e => e.EventId == 7032);
         Assert.Equal("IpcChannel.Workers.flooder", dropped.Category);
         Assert.Contains("flooder", dropped.Message, StringComparison.Ordinal);
 

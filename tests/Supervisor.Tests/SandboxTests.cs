@@ -93,6 +93,26 @@ public class SandboxTests
         Assert.True(sandboxed != report.ThreadAllowed, report.ThreadDetail);
     }
 
+    /// <summary>
+    /// The supervisor's own .NET diagnostics socket (this test process's, in its temp directory): whoever connects can
+    /// read its environment and make it load a library. A sandboxed worker neither sees the path nor may connect.
+    /// </summary>
+    [Theory(Timeout = 120_000)]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task ConnectToTheSupervisorsDiagnosticsSocket_DeniedOnlyWhenSandboxed(bool sandboxed)
+    {
+        string socket = Directory.GetFiles(Path.GetTempPath(), $"dotnet-diagnostic-{Environment.ProcessId}-*-socket").SingleOrDefault()
+            ?? throw new InvalidOperationException($"The test process has no diagnostics socket in {Path.GetTempPath()}: this test needs the .NET default DOTNET_EnableDiagnostics=1.");
+        await using SupervisedHost host = Create(sandboxed);
+        await host.StartAsync();
+
+        SandboxReport report = await Client(host).RequestAsync(new SandboxProbe("unix-connect", Text: socket));
+
+        Assert.True(sandboxed != report.PoolAllowed, report.PoolDetail);
+        Assert.True(sandboxed != report.ThreadAllowed, report.ThreadDetail);
+    }
+
     [Theory(Timeout = 120_000)]
     [InlineData(true)]
     [InlineData(false)]
@@ -224,7 +244,9 @@ public class SandboxTests
         {
             ["IpcSupervisor:Workers:loose:Sandbox:Layers"] = "CleanStart, ResourceLimits, NoNewPrivileges, Seccomp",
             ["IpcSupervisor:Workers:loose:Sandbox:MaxGcHeapBytes"] = "268435456",
-            ["IpcSupervisor:Workers:loose:Sandbox:ReadOnlyPaths:0"] = "/etc/ssl",
+            ["IpcSupervisor:Workers:loose:Sandbox:ReadOnlyPaths:0"] = "/etc", // validated: it must exist on every machine
+            ["IpcSupervisor:Workers:loose:Sandbox:MaxDiskBytes"] = "1073741824",
+            ["IpcSupervisor:Workers:loose:Sandbox:AllowUnixConnect"] = "true",
             ["IpcSupervisor:Workers:off:Sandbox:Enabled"] = "false",
         });
         builder.AddIpcWorker<SandboxProbeWorker>("loose");
@@ -236,7 +258,9 @@ public class SandboxTests
         SandboxOptions loose = options.Get("loose").Sandbox;
         Assert.Equal(SandboxLayers.CleanStart | SandboxLayers.ResourceLimits | SandboxLayers.NoNewPrivileges | SandboxLayers.Seccomp, loose.Layers);
         Assert.Equal(256L << 20, loose.MaxGcHeapBytes);
-        Assert.Equal(["/etc/ssl"], loose.ReadOnlyPaths);
+        Assert.Equal(["/etc"], loose.ReadOnlyPaths);
+        Assert.Equal(1L << 30, loose.MaxDiskBytes);
+        Assert.True(loose.AllowUnixConnect);
         Assert.False(options.Get("off").Sandbox.Enabled);
         SandboxOptions strict = options.Get("strict").Sandbox;
         Assert.True(strict.Enabled);

@@ -27,6 +27,17 @@ internal abstract class IpcTransport
     /// <exception cref="IpcException">No such server, refused, or permission denied (with the OS error).</exception>
     public abstract TransportSender Connect(string serverName);
 
+    /// <summary>
+    /// Takes over a socket already connected to a server (by another process, or by this one before it confined
+    /// itself) as a sender, instead of connecting by name.
+    /// </summary>
+    /// <param name="socket">The connected socket; owned by this call, which disposes it (a duplicate is kept), also when it throws.</param>
+    /// <returns>A sender whose messages the server's accepted receiver gets.</returns>
+    /// <exception cref="IpcException">The descriptor is not a socket this transport's servers accept.</exception>
+    /// <exception cref="PlatformNotSupportedException">The transport has no socket descriptors (macOS).</exception>
+    public virtual TransportSender AdoptConnection(System.Runtime.InteropServices.SafeHandle socket) =>
+        throw new PlatformNotSupportedException($"The {Name} transport cannot adopt a connected socket.");
+
     /// <summary>Creates a server that publishes a name and accepts clients.</summary>
     /// <param name="oneShot">
     /// <see langword="true"/> for a server that accepts exactly one client and then stops listening (its

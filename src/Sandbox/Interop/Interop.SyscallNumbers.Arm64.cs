@@ -26,6 +26,7 @@ internal static partial class Interop
             internal const int reboot = 142;
             internal const int socket = 198;
             internal const int socketpair = 199;
+            internal const int connect = 203;
             internal const int add_key = 217;
             internal const int request_key = 218;
             internal const int keyctl = 219;

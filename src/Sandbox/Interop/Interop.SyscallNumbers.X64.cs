@@ -14,6 +14,7 @@ internal static partial class Interop
             internal const uint X32_SYSCALL_BIT = 0x40000000;
 
             internal const int socket = 41;
+            internal const int connect = 42;
             internal const int socketpair = 53;
             internal const int clone = 56;
             internal const int fork = 57;

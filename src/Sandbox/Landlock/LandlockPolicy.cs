@@ -31,7 +31,9 @@ internal static class LandlockPolicy
         "/sys/devices/system/node",
         "/proc/self",
         "/proc/meminfo",
+        "/dev/zero",
         "/dev/urandom",
+        "/dev/random",
     ];
 
     /// <summary>Devices a worker may write.</summary>
@@ -120,7 +122,7 @@ internal static class LandlockPolicy
 
     /// <summary>The app directory, the runtime directory and the dotnet root (host, fxr, shared frameworks).</summary>
     /// <returns>The directories.</returns>
-    private static IEnumerable<string> RuntimeReadOnlyPaths()
+    internal static IEnumerable<string> RuntimeReadOnlyPaths()
     {
         yield return AppContext.BaseDirectory;
         // CoreLib's directory is the runtime directory (RuntimeEnvironment.GetRuntimeDirectory() would load another assembly).

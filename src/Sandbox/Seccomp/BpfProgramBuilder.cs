@@ -20,6 +20,10 @@ internal sealed class BpfProgramBuilder
     /// <param name="offset">The byte offset.</param>
     public void LoadWord(uint offset) => Emit((ushort)(BPF_LD | BPF_W | BPF_ABS), offset, null, null);
 
+    /// <summary><c>BPF_STMT(BPF_ALU | BPF_AND | BPF_K, mask)</c>: A &amp;= mask.</summary>
+    /// <param name="mask">The mask.</param>
+    public void And(uint mask) => Emit((ushort)(BPF_ALU | BPF_AND | BPF_K), mask, null, null);
+
     /// <summary><c>BPF_STMT(BPF_RET | BPF_K, value)</c>.</summary>
     /// <param name="value">The seccomp return value.</param>
     public void Return(uint value) => Emit((ushort)(BPF_RET | BPF_K), value, null, null);

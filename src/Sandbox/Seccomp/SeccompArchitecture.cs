@@ -17,6 +17,7 @@ internal sealed class SeccompArchitecture
         bool hasX32Abi,
         int socket,
         int socketpair,
+        int connect,
         int clone,
         int clone3,
         int seccomp,
@@ -28,6 +29,7 @@ internal sealed class SeccompArchitecture
         HasX32Abi = hasX32Abi;
         Socket = socket;
         SocketPair = socketpair;
+        Connect = connect;
         Clone = clone;
         Clone3 = clone3;
         SeccompSyscall = seccomp;
@@ -42,6 +44,7 @@ internal sealed class SeccompArchitecture
         hasX32Abi: true,
         X64.socket,
         X64.socketpair,
+        X64.connect,
         X64.clone,
         X64.clone3,
         X64.seccomp,
@@ -106,6 +109,7 @@ internal sealed class SeccompArchitecture
         hasX32Abi: false,
         Arm64.socket,
         Arm64.socketpair,
+        Arm64.connect,
         Arm64.clone,
         Arm64.clone3,
         Arm64.seccomp,
@@ -179,6 +183,9 @@ internal sealed class SeccompArchitecture
 
     /// <summary><c>socketpair</c>: allowed for AF_UNIX only.</summary>
     public int SocketPair { get; }
+
+    /// <summary><c>connect</c>: denied unless UNIX connects or internet sockets are allowed.</summary>
+    public int Connect { get; }
 
     /// <summary>
     /// <c>clone</c>: allowed for threads only (<c>CLONE_THREAD</c> set, no namespace flag); without

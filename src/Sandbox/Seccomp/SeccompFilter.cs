@@ -15,17 +15,26 @@ namespace IpcChannel.Supervisor.Sandbox;
 ///   ld nr;    [x86_64] jge __X32_SYSCALL_BIT ? foreign
 ///   jeq each always-denied nr ? deny
 ///   [x86_64] jeq fork, vfork ? deny                      (unless process creation is allowed)
-///   jeq socket, socketpair ? socket_check                (unless internet sockets are allowed)
+///   jeq connect ? deny                                   (unless UNIX connects or internet sockets are allowed)
+///   jeq socket, socketpair ? socket_check
 ///   jeq clone ? clone_check;  jeq clone3 ? enosys
 ///   ret ALLOW
-/// socket_check: ld args[0]; jeq AF_UNIX ? allow : deny
+/// socket_check: ld args[0]; jeq AF_UNIX ? unix_type : deny   (internet sockets allowed: : allow)
+/// unix_type:    ld args[1]; and SOCK_TYPE_MASK; jeq SOCK_STREAM ? allow; jeq SOCK_SEQPACKET ? allow : deny
 /// clone_check:  ld args[0]; jset CLONE_NEW* ? deny : next
 ///               jset CLONE_THREAD ? allow : deny         (unless process creation is allowed: allow)
 /// enosys: ret ERRNO(ENOSYS);  allow: ret ALLOW;  deny: ret (configured);  foreign: ret KILL_PROCESS
 /// </code>
 /// Classic BPF jumps only forward, so every shared return sits after the code that jumps to it.
-/// Only the low 32 bits of an argument are read: <c>socket</c>'s domain and <c>clone</c>'s namespace flags are
-/// 32-bit values, and the kernel ignores the high half of an <c>int</c> argument.
+/// Only the low 32 bits of an argument are read: <c>socket</c>'s domain and type and <c>clone</c>'s namespace flags
+/// are 32-bit values, and the kernel ignores the high half of an <c>int</c> argument.
+/// <para>
+/// A sandboxed worker is connected to its supervisor before it is confined and never connects afterwards, so
+/// <c>connect</c> is denied: whatever socket it can name, it cannot reach. The filter cannot read the address (it is
+/// in memory), nor the socket's family (a descriptor), so it is all or nothing. AF_UNIX sockets are limited to
+/// <c>SOCK_STREAM</c> and <c>SOCK_SEQPACKET</c>: a datagram socket could reach a pathname socket without
+/// <c>connect</c>, by <c>sendto</c>/<c>sendmsg</c> with an address; connection-oriented sockets ignore or refuse one.
+/// </para>
 /// <para>
 /// Process creation is denied because <c>RLIMIT_NPROC</c> does not hold for real root (a root supervisor's workers
 /// are mapped to it): without this a fork bomb would not stop. A worker never needs a child process (execve is
@@ -37,6 +46,12 @@ internal static class SeccompFilter
 {
     /// <summary><c>AF_UNIX</c>.</summary>
     private const uint AF_UNIX = 1;
+
+    /// <summary><c>SOCK_STREAM</c>.</summary>
+    private const uint SOCK_STREAM = 1;
+
+    /// <summary><c>SOCK_SEQPACKET</c>.</summary>
+    private const uint SOCK_SEQPACKET = 5;
 
     /// <summary>
     /// <c>CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET</c>
@@ -67,13 +82,15 @@ internal static class SeccompFilter
     /// Whether new processes may be created (<c>fork</c>, <c>vfork</c>, <c>clone</c> without <c>CLONE_THREAD</c>);
     /// threads are always allowed.
     /// </param>
+    /// <param name="allowUnixConnect">Whether <c>connect</c> is allowed (it also is when <paramref name="allowInternetSockets"/> is).</param>
     /// <returns>The program.</returns>
-    public static sock_filter[] Build(SeccompArchitecture arch, SeccompDenyAction denyAction, bool allowInternetSockets, bool allowProcessCreation)
+    public static sock_filter[] Build(SeccompArchitecture arch, SeccompDenyAction denyAction, bool allowInternetSockets, bool allowProcessCreation, bool allowUnixConnect = false)
     {
         const string Foreign = "foreign";
         const string Deny = "deny";
         const string Allow = "allow";
         const string SocketCheck = "socket_check";
+        const string UnixType = "unix_type";
         const string CloneCheck = "clone_check";
         const string Enosys = "enosys";
 
@@ -99,22 +116,25 @@ internal static class SeccompFilter
             }
         }
 
-        if (!allowInternetSockets)
+        if (!allowUnixConnect && !allowInternetSockets)
         {
-            bpf.JumpIfEqual((uint)arch.Socket, SocketCheck, null);
-            bpf.JumpIfEqual((uint)arch.SocketPair, SocketCheck, null);
+            bpf.JumpIfEqual((uint)arch.Connect, Deny, null);
         }
 
+        bpf.JumpIfEqual((uint)arch.Socket, SocketCheck, null);
+        bpf.JumpIfEqual((uint)arch.SocketPair, SocketCheck, null);
         bpf.JumpIfEqual((uint)arch.Clone, CloneCheck, null);
         bpf.JumpIfEqual((uint)arch.Clone3, Enosys, null);
         bpf.Return(SECCOMP_RET_ALLOW);
 
-        if (!allowInternetSockets)
-        {
-            bpf.Label(SocketCheck);
-            bpf.LoadWord(OffsetArgLow(0));
-            bpf.JumpIfEqual(AF_UNIX, Allow, Deny);
-        }
+        bpf.Label(SocketCheck);
+        bpf.LoadWord(OffsetArgLow(0));
+        bpf.JumpIfEqual(AF_UNIX, UnixType, allowInternetSockets ? Allow : Deny);
+        bpf.Label(UnixType);
+        bpf.LoadWord(OffsetArgLow(1));
+        bpf.And(Interop.Sockets.SOCK_TYPE_MASK);
+        bpf.JumpIfEqual(SOCK_STREAM, Allow, null);
+        bpf.JumpIfEqual(SOCK_SEQPACKET, Allow, Deny);
 
         bpf.Label(CloneCheck);
         bpf.LoadWord(OffsetArgLow(0));

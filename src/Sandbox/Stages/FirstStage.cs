@@ -41,9 +41,13 @@ internal static class FirstStage
         string executable = Environment.ProcessPath
             ?? throw new SandboxException(SandboxLayers.CleanStart, "Sandbox: the worker's executable path is unknown; stage 1 cannot re-execute it.");
 
+        // The connection to the supervisor first: once the private root is in place its socket is out of sight, and
+        // the real worker's seccomp filter refuses connect. It is the one descriptor the real worker inherits unasked.
+        using SafeFdHandle? connection = config.ServerVariable is { } serverVariable ? ServerConnection.Connect(serverVariable) : null;
+
         // Everything execve needs is built before the restrictions.
         byte[][] argv = ReadCommandLine();
-        byte[][] envp = BuildEnvironment(config, layers, abi);
+        byte[][] envp = BuildEnvironment(config, layers, abi, connection);
 
         if ((layers & SandboxLayers.ResourceLimits) != 0)
         {
@@ -60,7 +64,23 @@ internal static class FirstStage
             MemoryCgroup.Join(config.CgroupDirectory);
         }
 
-        if ((layers & SandboxLayers.Namespaces) != 0 && (config.Namespaces & SandboxNamespaces.Mount) != 0)
+        bool mountNamespace = (layers & SandboxLayers.Namespaces) != 0 && (config.Namespaces & SandboxNamespaces.Mount) != 0;
+        if ((layers & SandboxLayers.PrivateRoot) != 0)
+        {
+            // The plan only asks for it with a mount namespace; a worker started without one refuses.
+            if (!mountNamespace)
+            {
+                throw new SandboxException(SandboxLayers.PrivateRoot, "Sandbox layer PrivateRoot needs the Namespaces layer with a mount namespace; the worker refuses to start.");
+            }
+
+            RequireChildUserNamespace();
+            if (!PrivateRoot.Enter(config, executable))
+            {
+                layers &= ~SandboxLayers.PrivateRoot;
+                envp = BuildEnvironment(config, layers, abi, connection);
+            }
+        }
+        else if (mountNamespace)
         {
             RequireChildUserNamespace();
             var writable = new List<string> { config.WorkerDirectory };
@@ -71,6 +91,11 @@ internal static class FirstStage
         if ((layers & SandboxLayers.CleanStart) != 0)
         {
             FileDescriptors.MarkCloseOnExec(config.InheritedFileDescriptors);
+        }
+
+        if (connection is not null)
+        {
+            ServerConnection.Inherit(connection);
         }
 
         if ((layers & SandboxLayers.NoNewPrivileges) != 0 && Interop.Prctl(Interop.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
@@ -165,7 +190,7 @@ internal static class FirstStage
     }
 
     /// <summary>The real worker's environment: the allowed names only (under CleanStart), and the stage-2 marker.</summary>
-    private static byte[][] BuildEnvironment(StageConfig config, SandboxLayers applied, int abi)
+    private static byte[][] BuildEnvironment(StageConfig config, SandboxLayers applied, int abi, SafeFdHandle? connection)
     {
         var variables = new Dictionary<string, string>(StringComparer.Ordinal);
         if ((applied & SandboxLayers.CleanStart) != 0)
@@ -189,6 +214,11 @@ internal static class FirstStage
 
         variables[StageProtocol.ConfigVariable] = Environment.GetEnvironmentVariable(StageProtocol.ConfigVariable) ?? "";
         variables[StageProtocol.StageVariable] = StageProtocol.SecondStage(applied, (applied & SandboxLayers.Landlock) != 0 ? abi : 0);
+        variables.Remove(StageProtocol.ConnectionVariable);
+        if (connection is not null)
+        {
+            variables[StageProtocol.ConnectionVariable] = ((int)connection.DangerousGetHandle()).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
 
         var envp = new byte[variables.Count][];
         int i = 0;

@@ -34,10 +34,10 @@ internal static class MountView
             }
         }
 
-        SetAttributes("/", new mount_attr { attr_set = MOUNT_ATTR_RDONLY });
+        SetAttributes("/", MOUNT_ATTR_RDONLY, 0, SandboxLayers.Namespaces);
         foreach (string directory in directories)
         {
-            SetAttributes(directory, new mount_attr { attr_clr = MOUNT_ATTR_RDONLY });
+            SetAttributes(directory, 0, MOUNT_ATTR_RDONLY, SandboxLayers.Namespaces);
         }
 
         // The working directory still points into the mount below the new bind mount; enter the new one.
@@ -47,15 +47,22 @@ internal static class MountView
         }
     }
 
-    private static unsafe void SetAttributes(string path, mount_attr attr)
+    /// <summary>Sets and clears <c>MOUNT_ATTR_*</c> flags on the mount at <paramref name="path"/> and every mount below it.</summary>
+    /// <param name="path">The mount point.</param>
+    /// <param name="set">The flags to set.</param>
+    /// <param name="clear">The flags to clear.</param>
+    /// <param name="layer">The layer to name when it fails.</param>
+    /// <exception cref="SandboxException">mount_setattr failed.</exception>
+    internal static unsafe void SetAttributes(string path, ulong set, ulong clear, SandboxLayers layer)
     {
+        var attr = new mount_attr { attr_set = set, attr_clr = clear };
         byte[] bytes = System.Text.Encoding.UTF8.GetBytes(path + "\0");
         fixed (byte* pathBytes = bytes)
         {
             long result = Interop.Syscall(SYS_mount_setattr, Interop.AT_FDCWD, (nint)pathBytes, (nint)Interop.AT_RECURSIVE, (nint)(&attr), MOUNT_ATTR_SIZE_VER0, 0);
             if (result != 0)
             {
-                throw Errors.Last(SandboxLayers.Namespaces, $"mount_setattr({path}, {(attr.attr_set != 0 ? "ro" : "rw")})");
+                throw Errors.Last(layer, $"mount_setattr({path}, {(set != 0 ? "set" : "clear")} 0x{set | clear:x})");
             }
         }
     }

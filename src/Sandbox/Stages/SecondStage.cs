@@ -1,5 +1,7 @@
 using System;
+using System.Globalization;
 using System.Runtime.ExceptionServices;
+using Microsoft.Win32.SafeHandles;
 
 namespace IpcChannel.Supervisor.Sandbox;
 
@@ -41,7 +43,7 @@ internal static class SecondStage
             }
             else
             {
-                SeccompFilter.InstallOnAllThreads(arch, SeccompFilter.Build(arch, config.SeccompDenyAction, config.AllowInternetSockets, config.AllowProcessCreation));
+                SeccompFilter.InstallOnAllThreads(arch, SeccompFilter.Build(arch, config.SeccompDenyAction, config.AllowInternetSockets, config.AllowProcessCreation, config.AllowUnixConnect));
                 applied |= SandboxLayers.Seccomp;
             }
         }
@@ -60,7 +62,37 @@ internal static class SecondStage
 
         Environment.SetEnvironmentVariable(StageProtocol.StageVariable, null);
         Environment.SetEnvironmentVariable(StageProtocol.ConfigVariable, null);
-        return new SandboxStatus(applied, landlockAbi, threads);
+        return new SandboxStatus(applied, landlockAbi, threads, TakeConnection(config));
+    }
+
+    /// <summary>
+    /// The connection stage 1 opened, from <see cref="StageProtocol.ConnectionVariable"/>, which is removed. Made
+    /// close-on-exec again here, so nothing the worker might start inherits it.
+    /// </summary>
+    /// <exception cref="SandboxException">The launch named a server but stage 1 handed over no descriptor.</exception>
+    private static SafeFileHandle? TakeConnection(StageConfig config)
+    {
+        string? value = Environment.GetEnvironmentVariable(StageProtocol.ConnectionVariable);
+        Environment.SetEnvironmentVariable(StageProtocol.ConnectionVariable, null);
+        if (config.ServerVariable is null)
+        {
+            return null;
+        }
+
+        if (!int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out int fd) || fd < 3)
+        {
+            throw new SandboxException($"Sandbox: stage 1 connected this worker to the server in {config.ServerVariable} but {StageProtocol.ConnectionVariable} holds no descriptor ('{value}').");
+        }
+
+        var connection = new SafeFileHandle(fd, ownsHandle: true);
+        if (Interop.Fcntl(connection, Interop.Sockets.F_SETFD, Interop.FD_CLOEXEC) != 0)
+        {
+            SandboxException error = Errors.Last(SandboxLayers.None, $"fcntl(F_SETFD, FD_CLOEXEC) on descriptor {fd} from {StageProtocol.ConnectionVariable}");
+            connection.Dispose();
+            throw error;
+        }
+
+        return connection;
     }
 
     private static void FailFastOnOutOfMemory(object? sender, FirstChanceExceptionEventArgs e)

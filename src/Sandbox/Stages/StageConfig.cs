@@ -15,7 +15,9 @@ internal sealed record StageConfig
     /// <summary>
     /// The format version; a worker refuses a config it does not know. 2 added <c>fork</c>
     /// (<see cref="AllowProcessCreation"/>): a worker of version 1 would ignore it and allow fork, so it must refuse.
-    /// 3 added <c>data</c> (<see cref="MaxDataBytes"/>), which an older worker would leave unapplied.
+    /// 3 added the <see cref="SandboxLayers.PrivateRoot"/> layer, <c>disk</c>, <c>server</c>, <c>uconnect</c> (a
+    /// worker of version 2 would skip the private root and leave connect allowed) and <c>data</c>
+    /// (<see cref="MaxDataBytes"/>), which an older worker would leave unapplied.
     /// </summary>
     public const int CurrentVersion = 3;
 
@@ -76,6 +78,18 @@ internal sealed record StageConfig
     /// <summary>The worker's cgroup v2 directory to join, or null.</summary>
     public string? CgroupDirectory { get; init; }
 
+    /// <summary>The size of the private directory's tmpfs in the private root, or null for the kernel's default.</summary>
+    public long? MaxDiskBytes { get; init; }
+
+    /// <summary>
+    /// The environment variable holding the name of the server stage 1 connects the worker to before it confines it,
+    /// or null for none.
+    /// </summary>
+    public string? ServerVariable { get; init; }
+
+    /// <summary>Whether seccomp allows <c>connect</c>.</summary>
+    public bool AllowUnixConnect { get; init; }
+
     /// <summary>Encodes the config.</summary>
     /// <returns>The variable's value.</returns>
     public string Encode()
@@ -105,6 +119,13 @@ internal sealed record StageConfig
             Add(builder, "cgroup", CgroupDirectory);
         }
 
+        AddLong(builder, "disk", MaxDiskBytes);
+        if (ServerVariable is not null)
+        {
+            Add(builder, "server", ServerVariable);
+        }
+
+        Add(builder, "uconnect", AllowUnixConnect ? "1" : "0");
         return builder.ToString();
     }
 
@@ -152,6 +173,9 @@ internal sealed record StageConfig
             AllowProcessCreation = Int(fields, "fork") != 0,
             Namespaces = (SandboxNamespaces)Int(fields, "ns"),
             CgroupDirectory = fields.TryGetValue("cgroup", out string? cgroup) ? Unescape(cgroup) : null,
+            MaxDiskBytes = OptionalLong(fields, "disk"),
+            ServerVariable = fields.TryGetValue("server", out string? server) ? Unescape(server) : null,
+            AllowUnixConnect = Int(fields, "uconnect") != 0,
         };
     }
 

@@ -15,6 +15,12 @@ internal static class StageProtocol
     /// <summary>The encoded <see cref="StageConfig"/>.</summary>
     public const string ConfigVariable = "IPCCHANNEL_SANDBOX_CONFIG";
 
+    /// <summary>
+    /// The descriptor number of the connection stage 1 opened to the server named in
+    /// <see cref="StageConfig.ServerVariable"/>, inherited by the real worker; stage 2 takes it out of the environment.
+    /// </summary>
+    public const string ConnectionVariable = "IPCCHANNEL_SANDBOX_CONNECTION";
+
     /// <summary>The value that asks for stage 1.</summary>
     public const string FirstStage = "1";
 

@@ -28,7 +28,11 @@ internal sealed class WorkerChildConnection<TIn, TOut>
         // verified, before this process opens anything of its parent's. A no-op outside a sandboxed launch.
         Sandbox = SandboxStages.ApplySecondStage();
         ProtocolResolver.Warm<TIn, TOut>(data);
-        Up = IpcSender<ControlUp>.Connect(info.Bootstrap, ProtocolResolver.Options);
+        // Sandboxed, stage 1 connected to the bootstrap server before it confined this process (which can no longer
+        // see the server's socket, nor call connect); otherwise connect by name.
+        Up = Sandbox.Connection is { } connection
+            ? IpcSender<ControlUp>.AdoptConnection(connection, ProtocolResolver.Options)
+            : IpcSender<ControlUp>.Connect(info.Bootstrap, ProtocolResolver.Options);
         try
         {
             (DataDownSender, DataDown) = Ipc.Channel<DownEnvelope<TIn>>(data);

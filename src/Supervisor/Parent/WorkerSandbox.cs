@@ -141,7 +141,11 @@ internal sealed partial class WorkerSandbox : IDisposable
             }
         }
 
-        var sandboxSpec = new SandboxLaunchSpec(spec.Program, spec.Arguments, supervisorVariables, spec.WorkingDirectory, spec.Prefix);
+        // The worker's first stage connects to the bootstrap server before it confines itself.
+        var sandboxSpec = new SandboxLaunchSpec(spec.Program, spec.Arguments, supervisorVariables, spec.WorkingDirectory, spec.Prefix)
+        {
+            ServerVariable = IpcWorkerEnvironment.BootstrapVariable,
+        };
         SandboxMachine machine = Machine(options);
         var holder = new object();
         SandboxUser user = AssignUser(sandboxSpec, options, machine, holder);

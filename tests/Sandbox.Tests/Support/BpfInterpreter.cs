@@ -41,6 +41,10 @@ public static class BpfInterpreter
                     a = BinaryPrimitives.ReadUInt32LittleEndian(data[(int)instruction.k..]);
                     pc++;
                     break;
+                case BPF_ALU | BPF_AND | BPF_K:
+                    a &= instruction.k;
+                    pc++;
+                    break;
                 case BPF_JMP | BPF_JEQ | BPF_K:
                     pc += 1 + (a == instruction.k ? instruction.jt : instruction.jf);
                     break;

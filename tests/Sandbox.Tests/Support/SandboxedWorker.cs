@@ -45,7 +45,8 @@ public static class SandboxedWorker
         Action<Process>? started = null,
         IReadOnlyDictionary<string, string>? extraInherited = null,
         string? program = null,
-        Action<string>? outputLine = null)
+        Action<string>? outputLine = null,
+        string? serverVariable = null)
     {
         var arguments = new List<string> { scenario };
         arguments.AddRange(args ?? []);
@@ -54,7 +55,10 @@ public static class SandboxedWorker
             arguments,
             environment ?? new Dictionary<string, string>(StringComparer.Ordinal),
             null,
-            []);
+            [])
+        {
+            ServerVariable = serverVariable,
+        };
         string workerId = $"{scenario}-{Guid.NewGuid():N}";
         var inherited = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (System.Collections.DictionaryEntry entry in Environment.GetEnvironmentVariables())

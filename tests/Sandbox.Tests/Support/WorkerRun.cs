@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
+using Xunit;
 
 namespace IpcChannel.Sandbox.Tests.Support;
 
@@ -22,6 +23,20 @@ public sealed record WorkerRun(int ExitCode, string Output, string Error, TimeSp
             .Select(line => line.Split(' ', 3))
             .Where(parts => parts[0] == probe)
             .ToDictionary(parts => parts[1], parts => parts.Length > 2 ? parts[2] : "", StringComparer.Ordinal);
+
+    /// <summary>Asserts that one probe's outcome satisfies <paramref name="expected"/> in every context.</summary>
+    /// <param name="probe">The probe's name (or label).</param>
+    /// <param name="expected">The test of an outcome.</param>
+    /// <param name="what">What was expected, for the message.</param>
+    public void AssertEverywhere(string probe, Func<string, bool> expected, string what)
+    {
+        IReadOnlyDictionary<string, string> results = Results(probe);
+        foreach (string context in Contexts)
+        {
+            Assert.True(results.TryGetValue(context, out string? outcome), $"no result for {probe} on {context}\n{this}");
+            Assert.True(expected(outcome), $"{probe} on {context}: expected {what}, got {outcome}\n{this}");
+        }
+    }
 
     /// <summary>Everything, for assertion messages.</summary>
     public override string ToString() => $"exit {ExitCode}{(KilledBySignal ? " (signal)" : "")} after {Elapsed.TotalMilliseconds:F0} ms\nstdout:\n{Output}\nstderr:\n{Error}";
