@@ -110,7 +110,7 @@ public sealed class WorkerUserIdsTests : IDisposable
     {
         const int Group = 1_999_990_400;
         const uint Admitted = 1_999_990_401;
-        using var server = new BootstrapServer(NullLogger.Instance, Group);
+        using var server = new BootstrapServer(NullLogger.Instance, TimeSpan.FromSeconds(30), workerGroupId: Group);
         string directory = System.IO.Path.GetDirectoryName(server.Name)!;
 
         Assert.Equal((System.IO.UnixFileMode)0b111_001_000, System.IO.File.GetUnixFileMode(directory));

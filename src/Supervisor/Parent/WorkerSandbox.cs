@@ -370,8 +370,24 @@ internal sealed partial class WorkerSandbox : IDisposable
 
             try
             {
-                // SandboxedLaunch.Prepare created the root and checked that only this user can write it.
-                _rootLocks[root] = new FileStream(LockPath(root, _instance), FileMode.Create, FileAccess.ReadWrite, FileShare.None);
+                // SandboxedLaunch.Prepare created the root and checked that only this user can write it. The file is
+                // locked (FileShare.None is an flock) under a name the sweep ignores and only then renamed to its lock
+                // name: a lock file is never seen unlocked while its supervisor runs, so another supervisor's sweep
+                // (in this process or another) cannot take it for a dead one's in the instant between open and flock.
+                string locking = LockPath(root, _instance) + "ing";
+                var stream = new FileStream(locking, FileMode.Create, FileAccess.ReadWrite, FileShare.None);
+                try
+                {
+                    File.Move(locking, LockPath(root, _instance), overwrite: true);
+                }
+                catch
+                {
+                    stream.Dispose();
+                    TryDelete(() => File.Delete(locking));
+                    throw;
+                }
+
+                _rootLocks[root] = stream;
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
