@@ -6,7 +6,7 @@ namespace IpcChannel.Tests.Support;
 
 /// <summary>
 /// Queues descriptors in flight the way an attacking worker does: one descriptor, many times per message, on a
-/// datagram socketpair that is kept and never read; the kernel counts them against the sender's user. Shared by the
+/// SOCK_SEQPACKET socketpair (the type the sandbox's seccomp filter allows) that is kept and never read; the kernel counts them against the sender's user. Shared by the
 /// sandbox test worker and the supervisor test host (linked into both).
 /// </summary>
 internal static unsafe partial class InFlightDescriptors
@@ -15,7 +15,7 @@ internal static unsafe partial class InFlightDescriptors
     public const int PerMessage = 250;
 
     private const int AF_UNIX = 1;
-    private const int SOCK_DGRAM = 2;
+    private const int SOCK_SEQPACKET = 5;
     private const int SOCK_CLOEXEC = 0x80000;
     private const int SOL_SOCKET = 1;
     private const int SCM_RIGHTS = 1;
@@ -29,7 +29,7 @@ internal static unsafe partial class InFlightDescriptors
     public static (int Held, int Errno) Hold(int count, List<int> keep)
     {
         int* pair = stackalloc int[2];
-        if (SocketPair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, pair) != 0)
+        if (SocketPair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0)
         {
             return (0, Marshal.GetLastPInvokeError());
         }

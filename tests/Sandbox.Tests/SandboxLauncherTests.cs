@@ -136,13 +136,13 @@ public sealed class SandboxLauncherTests
         Action<SandboxOptions> leaveOutMount = namespacesLayerOff
             ? o => o.Layers &= ~SandboxLayers.Namespaces
             : o => o.Namespaces &= ~SandboxNamespaces.Mount;
-        var refused = new SandboxOptions();
+        var refused = new SandboxOptions { UserIdRange = { Count = 0 } };
         leaveOutMount(refused);
         SandboxException error = Assert.Throws<SandboxException>(() => SandboxLauncher.Plan(refused, Spec(), "w", s_full, s_inherited));
         Assert.Equal(SandboxLayers.PrivateRoot, error.Layer);
         Assert.Contains("PrivateRoot needs the Namespaces layer with SandboxNamespaces.Mount", error.Message, StringComparison.Ordinal);
 
-        var allowed = new SandboxOptions { AllowMissing = SandboxLayers.PrivateRoot };
+        var allowed = new SandboxOptions { AllowMissing = SandboxLayers.PrivateRoot, UserIdRange = { Count = 0 } };
         leaveOutMount(allowed);
         SandboxedLaunch launch = SandboxLauncher.Plan(allowed, Spec(), "w", s_full, s_inherited);
         Assert.Equal(SandboxLayers.PrivateRoot, launch.MissingLayers);
