@@ -16,6 +16,9 @@ namespace IpcChannel.Transport.MacOS;
 internal sealed class MacReceiver : TransportReceiver
 {
     private readonly SafeMachPortHandle _port;
+
+    /// <summary>Orders the creation of <see cref="_registration"/> against <see cref="Dispose"/> and <see cref="MarkMoved"/>.</summary>
+    private readonly object _gate = new();
     private MachDispatcher.Registration? _registration;
 
     /// <summary>Set once the no-senders notification was received; closing is final.</summary>
@@ -54,11 +57,11 @@ internal sealed class MacReceiver : TransportReceiver
 
     /// <inheritdoc/>
     public override ReceiveStatus TryReceive(IBufferWriter<byte> payload, out ReceivedHandles? handles) =>
-        ReceiveOnce(0, payload, out handles);
+        Receive(0, payload, out handles);
 
     /// <inheritdoc/>
     public override ReceiveStatus Receive(TimeSpan timeout, IBufferWriter<byte> payload, out ReceivedHandles? handles) =>
-        ReceiveOnce(Errors.ToMilliseconds(timeout), payload, out handles);
+        Receive(Errors.ToMilliseconds(timeout), payload, out handles);
 
     /// <inheritdoc/>
     public override ValueTask<(ReceiveStatus Status, ReceivedHandles? Handles)> ReceiveAsync(IBufferWriter<byte> payload, CancellationToken cancellationToken)
@@ -68,24 +71,71 @@ internal sealed class MacReceiver : TransportReceiver
             return ValueTask.FromCanceled<(ReceiveStatus, ReceivedHandles?)>(cancellationToken);
         }
 
-        ReceiveStatus status = ReceiveOnce(0, payload, out ReceivedHandles? handles);
-        return status != ReceiveStatus.Empty
-            ? new ValueTask<(ReceiveStatus, ReceivedHandles?)>((status, handles))
-            : ReceiveSlowAsync(payload, cancellationToken);
-    }
-
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<(ReceiveStatus Status, ReceivedHandles? Handles)> ReceiveSlowAsync(IBufferWriter<byte> payload, CancellationToken cancellationToken)
-    {
-        MachDispatcher.Registration registration = _registration ??= MachDispatcher.Instance.Register(_port);
-        while (true)
+        EnterReader();
+        bool pending = false;
+        try
         {
-            await registration.WaitAsync(cancellationToken).ConfigureAwait(false);
             ReceiveStatus status = ReceiveOnce(0, payload, out ReceivedHandles? handles);
             if (status != ReceiveStatus.Empty)
             {
-                return (status, handles);
+                return new ValueTask<(ReceiveStatus, ReceivedHandles?)>((status, handles));
             }
+
+            pending = true;
+            return ReceiveSlowAsync(payload, cancellationToken);
+        }
+        finally
+        {
+            if (!pending)
+            {
+                ExitReader();
+            }
+        }
+    }
+
+    /// <summary>Waits for readiness and receives; this receive stays the receiver's one reader until it completes.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<(ReceiveStatus Status, ReceivedHandles? Handles)> ReceiveSlowAsync(IBufferWriter<byte> payload, CancellationToken cancellationToken)
+    {
+        try
+        {
+            MachDispatcher.Registration registration = GetRegistration();
+            while (true)
+            {
+                await registration.WaitAsync(cancellationToken).ConfigureAwait(false);
+                ReceiveStatus status = ReceiveOnce(0, payload, out ReceivedHandles? handles);
+                if (status != ReceiveStatus.Empty)
+                {
+                    return (status, handles);
+                }
+            }
+        }
+        finally
+        {
+            ExitReader();
+        }
+    }
+
+    private MachDispatcher.Registration GetRegistration()
+    {
+        lock (_gate)
+        {
+            // Checked under the gate, so a registration made here is always one that Dispose (or MarkMoved) disposes.
+            ObjectDisposedException.ThrowIf(IsDisposed, this);
+            return _registration ??= MachDispatcher.Instance.Register(_port);
+        }
+    }
+
+    private ReceiveStatus Receive(long milliseconds, IBufferWriter<byte> payload, out ReceivedHandles? handles)
+    {
+        EnterReader();
+        try
+        {
+            return ReceiveOnce(milliseconds, payload, out handles);
+        }
+        finally
+        {
+            ExitReader();
         }
     }
 
@@ -118,7 +168,7 @@ internal sealed class MacReceiver : TransportReceiver
             return;
         }
 
-        Interlocked.Exchange(ref _registration, null)?.Dispose();
+        TakeRegistration()?.Dispose();
         _port.MarkMoved();
     }
 
@@ -130,7 +180,17 @@ internal sealed class MacReceiver : TransportReceiver
             return;
         }
 
-        Interlocked.Exchange(ref _registration, null)?.Dispose();
+        TakeRegistration()?.Dispose();
         _port.Dispose();
+    }
+
+    private MachDispatcher.Registration? TakeRegistration()
+    {
+        lock (_gate)
+        {
+            MachDispatcher.Registration? registration = _registration;
+            _registration = null;
+            return registration;
+        }
     }
 }

@@ -7,7 +7,10 @@ namespace IpcChannel.Transport;
 
 /// <summary>The receiving end of a channel.</summary>
 /// <remarks>
-/// One reader at a time. Every receive appends the whole message payload to a caller-supplied
+/// One reader at a time, enforced: a receive (synchronous, or asynchronous until it completes) that starts while
+/// another is in progress throws <see cref="InvalidOperationException"/> at once and consumes nothing.
+/// <c>Dispose</c> releases a receive blocked on another thread, which then throws
+/// <see cref="ObjectDisposedException"/> (or returns a message it had already taken whole). Every receive appends the whole message payload to a caller-supplied
 /// <see cref="IBufferWriter{T}"/>, so a steady stream of byte messages needs no allocation. Handles that
 /// arrived with the message are returned in a <see cref="ReceivedHandles"/> (or <see langword="null"/> when
 /// there were none) which the caller must dispose after taking what it wants.
@@ -16,6 +19,9 @@ namespace IpcChannel.Transport;
 /// </remarks>
 internal abstract class TransportReceiver : TransportChannelEnd
 {
+    /// <summary>1 while a receive is in progress (see <see cref="EnterReader"/>).</summary>
+    private int _reading;
+
     /// <summary>The largest message accepted, in bytes; larger declared sizes are refused. Default 2 GiB − 1.</summary>
     public int MaxMessageSize { get; set; } = int.MaxValue;
 
@@ -38,4 +44,19 @@ internal abstract class TransportReceiver : TransportChannelEnd
     /// <returns>The status (never <see cref="ReceiveStatus.Empty"/>) and the message's handles.</returns>
     public abstract ValueTask<(ReceiveStatus Status, ReceivedHandles? Handles)> ReceiveAsync(
         IBufferWriter<byte> payload, CancellationToken cancellationToken);
+
+    /// <summary>Claims this receiver for one receive; pair with <see cref="ExitReader"/>.</summary>
+    /// <exception cref="InvalidOperationException">Another receive is in progress.</exception>
+    protected void EnterReader()
+    {
+        if (Interlocked.Exchange(ref _reading, 1) != 0)
+        {
+            throw new InvalidOperationException(
+                "Another receive is already in progress on this channel: a receiver serves one reader at a time. " +
+                "Receive from one thread (or one pending asynchronous call) at a time, or hand messages on from a single reader.");
+        }
+    }
+
+    /// <summary>Ends the receive claimed by <see cref="EnterReader"/>.</summary>
+    protected void ExitReader() => Volatile.Write(ref _reading, 0);
 }
