@@ -36,7 +36,9 @@ public sealed class ResourceLimitTests(ITestOutputHelper output)
         SandboxMachine machine = SandboxMachine.Detect(options);
         Assert.True(machine.NamespacesWork, machine.NamespacesProblem);
 
-        WorkerRun run = await SandboxedWorker.RunAsync(options, "forkbomb", [ForkAttempts.ToString(CultureInfo.InvariantCulture)], machine: machine);
+        // Nobody must be able to reach the program, wherever the checkout is.
+        using WorkerCopy worker = WorkerCopy.Create();
+        WorkerRun run = await SandboxedWorker.RunAsync(options, "forkbomb", [ForkAttempts.ToString(CultureInfo.InvariantCulture)], machine: machine, program: worker.Program);
         output.WriteLine(run.ToString());
         Assert.True(run.ExitCode == 0, run.ToString());
         (int forks, int errno) = ParseForks(run);
