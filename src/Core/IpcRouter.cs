@@ -187,9 +187,9 @@ public sealed partial class IpcRouter : IDisposable
                     {
                         running &= HandleWakeUp(result);
                     }
-                    else if (_routes.TryGetValue(result.Id, out Route? route))
+                    else
                     {
-                        Dispatch(result, route);
+                        Dispatch(result);
                     }
                 }
             }
@@ -238,8 +238,19 @@ public sealed partial class IpcRouter : IDisposable
         return true;
     }
 
-    private void Dispatch(IpcSelectionResult result, Route route)
+    /// <summary>Runs the route of <paramref name="result"/>.</summary>
+    /// <remarks>
+    /// The route is looked up here, not in <see cref="Run"/>: a local of the loop would keep the last route (its
+    /// handler and everything it captures) reachable while the thread waits in the next select, when the JIT keeps
+    /// locals alive for the whole method (debug code).
+    /// </remarks>
+    private void Dispatch(IpcSelectionResult result)
     {
+        if (!_routes.TryGetValue(result.Id, out Route? route))
+        {
+            return;
+        }
+
         switch (result)
         {
             case IpcMessageReceived received:
