@@ -83,6 +83,14 @@ public sealed class IpcReceiverSet : IDisposable
         return Convert();
     }
 
+    /// <summary>Takes a receiver out of the set and closes it (its senders then see the disconnect).</summary>
+    /// <param name="id">Its id; an id not in the set is ignored.</param>
+    internal void Close(ulong id)
+    {
+        _options.Remove(id);
+        _set.Remove(id)?.Dispose();
+    }
+
     /// <summary>Closes every receiver in the set, and releases a select waiting on another thread.</summary>
     public void Dispose() => _set.Dispose();
 

@@ -87,7 +87,7 @@ public class RouterTests
 
             router.Shutdown();
             await closed.Task.WithTimeout();
-            Assert.Throws<IpcDisconnectedException>(() => tx.Send(2));
+            ReceiveExtensions.AssertSendRefused(() => tx.Send(2));
         }
     }
 
@@ -189,6 +189,36 @@ public class RouterTests
         AssertCollected(captured);
     }
 
+    [Fact(Timeout = 60_000)] // Rust: router_once_handler
+    public async Task AddOneShotRoute_TwoMessagesQueued_HandlerRunsOnceWithTheFirst_ThenTheRouteEndsAndIsReleased()
+    {
+        using var router = new IpcRouter();
+        (IpcSender<int> tx, IpcReceiver<int> rx) = Ipc.Channel<int>();
+        using (tx)
+        {
+            tx.Send(1);
+            tx.Send(2);
+            var handled = new BlockingCollection<int>();
+            WeakReference captured = AddOneShotRouteCapturingAnObject(router, rx, handled);
+            Assert.True(handled.TryTake(out int first, ReceiveExtensions.Patience));
+            Assert.Equal(1, first);
+
+            // The route ended after its message: the receiver is closed, so the sender sees the disconnect.
+            ReceiveExtensions.AssertSendRefused(() => tx.Send(3));
+            AssertCollected(captured);
+
+            // Nothing more reached the handler; and the router goes on serving other routes.
+            Assert.Empty(handled);
+            (IpcSender<int> other, IpcReceiver<int> otherRx) = Ipc.Channel<int>();
+            using (other)
+            {
+                var reader = router.RouteToChannel(otherRx);
+                other.Send(4);
+                Assert.Equal(4, await reader.ReadAsync().AsTask().WithTimeout());
+            }
+        }
+    }
+
     [Fact(Timeout = 300_000)] // Rust: router flood
     public async Task AddRoute_100RoutesFlooded_With100000MessagesInAll_EveryMessageIsHandledInOrder_ThenEveryRouteCloses()
     {
@@ -255,6 +285,19 @@ public class RouterTests
                 GC.KeepAlive(state);
                 closed.TrySetResult();
             });
+        return new WeakReference(state);
+    }
+
+    /// <summary>Adds a one-shot route whose handler captures a fresh object; returns a weak reference to it.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static WeakReference AddOneShotRouteCapturingAnObject(IpcRouter router, IpcReceiver<int> rx, BlockingCollection<int> handled)
+    {
+        var state = new object();
+        router.AddOneShotRoute<int>(rx, value =>
+        {
+            GC.KeepAlive(state);
+            handled.Add(value);
+        });
         return new WeakReference(state);
     }
 

@@ -29,6 +29,20 @@ public static class ReceiveExtensions
         return running.GetAwaiter().GetResult();
     }
 
+    /// <summary>
+    /// Asserts that sending fails with <see cref="IpcDisconnectedException"/> because the receiving end is closed.
+    /// Sends repeatedly (bounded): while another test's child process is between fork and exec it still holds a
+    /// copy of every descriptor, so the first send after a close may still find the peer open.
+    /// </summary>
+    public static void AssertSendRefused(Action send) =>
+        Xunit.Assert.Throws<IpcDisconnectedException>(() =>
+        {
+            for (int i = 0; i < 100_000; i++)
+            {
+                send();
+            }
+        });
+
     /// <summary>Receives the next message, or fails after <see cref="Patience"/>.</summary>
     public static T RecvWithin<T>(this IpcReceiver<T> receiver, TimeSpan? timeout = null) =>
         receiver.TryRecv(timeout ?? Patience, out T? value)
