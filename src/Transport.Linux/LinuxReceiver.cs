@@ -46,107 +46,52 @@ internal sealed class LinuxReceiver : TransportReceiver
     public override bool IsDisposed => Volatile.Read(ref _disposed) != 0;
 
     /// <inheritdoc/>
-    public override ReceiveStatus TryReceive(IBufferWriter<byte> payload, out ReceivedHandles? handles)
-    {
-        EnterReader();
-        try
-        {
-            return ReceiveOnce(payload, out handles);
-        }
-        finally
-        {
-            ExitReader();
-        }
-    }
+    protected override ReceiveStatus ReceiveNow(IBufferWriter<byte> payload, out ReceivedHandles? handles) =>
+        ReceiveOnce(payload, out handles);
 
     /// <inheritdoc/>
-    public override ReceiveStatus Receive(TimeSpan timeout, IBufferWriter<byte> payload, out ReceivedHandles? handles)
+    protected override ReceiveStatus ReceiveWithin(TimeSpan timeout, IBufferWriter<byte> payload, out ReceivedHandles? handles)
     {
         int milliseconds = Errors.ToPollTimeout(timeout);
-        EnterReader();
-        try
+        long deadline = milliseconds < 0 ? long.MaxValue : Stopwatch.GetTimestamp() + (long)(milliseconds * (Stopwatch.Frequency / 1000.0));
+        while (true)
         {
-            long deadline = milliseconds < 0 ? long.MaxValue : Stopwatch.GetTimestamp() + (long)(milliseconds * (Stopwatch.Frequency / 1000.0));
-            while (true)
+            ReceiveStatus status = ReceiveOnce(payload, out handles);
+            if (status != ReceiveStatus.Empty)
             {
-                ReceiveStatus status = ReceiveOnce(payload, out handles);
-                if (status != ReceiveStatus.Empty)
-                {
-                    return status;
-                }
-
-                int remaining = -1;
-                if (milliseconds >= 0)
-                {
-                    long remainingTicks = deadline - Stopwatch.GetTimestamp();
-                    if (remainingTicks <= 0)
-                    {
-                        return ReceiveStatus.Empty;
-                    }
-
-                    remaining = (int)Math.Ceiling(remainingTicks * 1000.0 / Stopwatch.Frequency);
-                }
-
-                // Readable, disposed (the next ReceiveOnce throws) or timed out (the next pass returns Empty).
-                WaitReadable(remaining);
+                return status;
             }
-        }
-        finally
-        {
-            ExitReader();
+
+            int remaining = -1;
+            if (milliseconds >= 0)
+            {
+                long remainingTicks = deadline - Stopwatch.GetTimestamp();
+                if (remainingTicks <= 0)
+                {
+                    return ReceiveStatus.Empty;
+                }
+
+                remaining = (int)Math.Ceiling(remainingTicks * 1000.0 / Stopwatch.Frequency);
+            }
+
+            // Readable, disposed (the next ReceiveOnce throws) or timed out (the next pass returns Empty).
+            WaitReadable(remaining);
         }
     }
 
     /// <inheritdoc/>
-    public override ValueTask<(ReceiveStatus Status, ReceivedHandles? Handles)> ReceiveAsync(IBufferWriter<byte> payload, CancellationToken cancellationToken)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    protected override async ValueTask<(ReceiveStatus Status, ReceivedHandles? Handles)> ReceiveWhenReadyAsync(IBufferWriter<byte> payload, CancellationToken cancellationToken)
     {
-        if (cancellationToken.IsCancellationRequested)
+        EpollEngine.Registration registration = GetRegistration();
+        while (true)
         {
-            return ValueTask.FromCanceled<(ReceiveStatus, ReceivedHandles?)>(cancellationToken);
-        }
-
-        EnterReader();
-        bool pending = false;
-        try
-        {
+            await registration.WaitAsync(Interop.EPOLLIN, cancellationToken).ConfigureAwait(false);
             ReceiveStatus status = ReceiveOnce(payload, out ReceivedHandles? handles);
             if (status != ReceiveStatus.Empty)
             {
-                return new ValueTask<(ReceiveStatus, ReceivedHandles?)>((status, handles));
+                return (status, handles);
             }
-
-            pending = true;
-            return ReceiveSlowAsync(payload, cancellationToken);
-        }
-        finally
-        {
-            if (!pending)
-            {
-                ExitReader();
-            }
-        }
-    }
-
-    /// <summary>Waits for readiness and receives; this receive stays the receiver's one reader until it completes.</summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<(ReceiveStatus Status, ReceivedHandles? Handles)> ReceiveSlowAsync(IBufferWriter<byte> payload, CancellationToken cancellationToken)
-    {
-        try
-        {
-            EpollEngine.Registration registration = GetRegistration();
-            while (true)
-            {
-                await registration.WaitAsync(Interop.EPOLLIN, cancellationToken).ConfigureAwait(false);
-                ReceiveStatus status = ReceiveOnce(payload, out ReceivedHandles? handles);
-                if (status != ReceiveStatus.Empty)
-                {
-                    return (status, handles);
-                }
-            }
-        }
-        finally
-        {
-            ExitReader();
         }
     }
 

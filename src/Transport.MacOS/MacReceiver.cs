@@ -56,63 +56,26 @@ internal sealed class MacReceiver : TransportReceiver
     public override bool IsDisposed => Volatile.Read(ref _disposed) != 0;
 
     /// <inheritdoc/>
-    public override ReceiveStatus TryReceive(IBufferWriter<byte> payload, out ReceivedHandles? handles) =>
-        Receive(0, payload, out handles);
+    protected override ReceiveStatus ReceiveNow(IBufferWriter<byte> payload, out ReceivedHandles? handles) =>
+        ReceiveOnce(0, payload, out handles);
 
     /// <inheritdoc/>
-    public override ReceiveStatus Receive(TimeSpan timeout, IBufferWriter<byte> payload, out ReceivedHandles? handles) =>
-        Receive(Errors.ToMilliseconds(timeout), payload, out handles);
+    protected override ReceiveStatus ReceiveWithin(TimeSpan timeout, IBufferWriter<byte> payload, out ReceivedHandles? handles) =>
+        ReceiveOnce(Errors.ToMilliseconds(timeout), payload, out handles);
 
     /// <inheritdoc/>
-    public override ValueTask<(ReceiveStatus Status, ReceivedHandles? Handles)> ReceiveAsync(IBufferWriter<byte> payload, CancellationToken cancellationToken)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    protected override async ValueTask<(ReceiveStatus Status, ReceivedHandles? Handles)> ReceiveWhenReadyAsync(IBufferWriter<byte> payload, CancellationToken cancellationToken)
     {
-        if (cancellationToken.IsCancellationRequested)
+        MachDispatcher.Registration registration = GetRegistration();
+        while (true)
         {
-            return ValueTask.FromCanceled<(ReceiveStatus, ReceivedHandles?)>(cancellationToken);
-        }
-
-        EnterReader();
-        bool pending = false;
-        try
-        {
+            await registration.WaitAsync(cancellationToken).ConfigureAwait(false);
             ReceiveStatus status = ReceiveOnce(0, payload, out ReceivedHandles? handles);
             if (status != ReceiveStatus.Empty)
             {
-                return new ValueTask<(ReceiveStatus, ReceivedHandles?)>((status, handles));
+                return (status, handles);
             }
-
-            pending = true;
-            return ReceiveSlowAsync(payload, cancellationToken);
-        }
-        finally
-        {
-            if (!pending)
-            {
-                ExitReader();
-            }
-        }
-    }
-
-    /// <summary>Waits for readiness and receives; this receive stays the receiver's one reader until it completes.</summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<(ReceiveStatus Status, ReceivedHandles? Handles)> ReceiveSlowAsync(IBufferWriter<byte> payload, CancellationToken cancellationToken)
-    {
-        try
-        {
-            MachDispatcher.Registration registration = GetRegistration();
-            while (true)
-            {
-                await registration.WaitAsync(cancellationToken).ConfigureAwait(false);
-                ReceiveStatus status = ReceiveOnce(0, payload, out ReceivedHandles? handles);
-                if (status != ReceiveStatus.Empty)
-                {
-                    return (status, handles);
-                }
-            }
-        }
-        finally
-        {
-            ExitReader();
         }
     }
 
@@ -123,19 +86,6 @@ internal sealed class MacReceiver : TransportReceiver
             // Checked under the gate, so a registration made here is always one that Dispose (or MarkMoved) disposes.
             ObjectDisposedException.ThrowIf(IsDisposed, this);
             return _registration ??= MachDispatcher.Instance.Register(_port);
-        }
-    }
-
-    private ReceiveStatus Receive(long milliseconds, IBufferWriter<byte> payload, out ReceivedHandles? handles)
-    {
-        EnterReader();
-        try
-        {
-            return ReceiveOnce(milliseconds, payload, out handles);
-        }
-        finally
-        {
-            ExitReader();
         }
     }
 

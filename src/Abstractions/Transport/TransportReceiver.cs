@@ -1,5 +1,6 @@
 using System;
 using System.Buffers;
+using System.Runtime.CompilerServices;
 using System.Threading;
 using System.Threading.Tasks;
 
@@ -29,25 +30,112 @@ internal abstract class TransportReceiver : TransportChannelEnd
     /// <param name="payload">Receives the message bytes.</param>
     /// <param name="handles">The handles of the message, or <see langword="null"/> when it carried none.</param>
     /// <returns>Whether a message arrived, nothing was queued, or the channel is closed for good.</returns>
-    public abstract ReceiveStatus TryReceive(IBufferWriter<byte> payload, out ReceivedHandles? handles);
+    /// <exception cref="InvalidOperationException">Another receive is in progress.</exception>
+    public ReceiveStatus TryReceive(IBufferWriter<byte> payload, out ReceivedHandles? handles)
+    {
+        EnterReader();
+        try
+        {
+            return ReceiveNow(payload, out handles);
+        }
+        finally
+        {
+            ExitReader();
+        }
+    }
 
     /// <summary>Waits up to <paramref name="timeout"/> for a message.</summary>
     /// <param name="timeout">How long to wait; <see cref="Timeout.InfiniteTimeSpan"/> waits forever.</param>
     /// <param name="payload">Receives the message bytes.</param>
     /// <param name="handles">The handles of the message, or <see langword="null"/>.</param>
     /// <returns><see cref="ReceiveStatus.Empty"/> when the timeout passed with nothing queued.</returns>
-    public abstract ReceiveStatus Receive(TimeSpan timeout, IBufferWriter<byte> payload, out ReceivedHandles? handles);
+    /// <exception cref="InvalidOperationException">Another receive is in progress.</exception>
+    public ReceiveStatus Receive(TimeSpan timeout, IBufferWriter<byte> payload, out ReceivedHandles? handles)
+    {
+        EnterReader();
+        try
+        {
+            return ReceiveWithin(timeout, payload, out handles);
+        }
+        finally
+        {
+            ExitReader();
+        }
+    }
 
     /// <summary>Waits asynchronously, driven by readiness, for a message or the channel's closing.</summary>
     /// <param name="payload">Receives the message bytes.</param>
     /// <param name="cancellationToken">Cancels the wait; a cancelled receive has consumed nothing.</param>
     /// <returns>The status (never <see cref="ReceiveStatus.Empty"/>) and the message's handles.</returns>
-    public abstract ValueTask<(ReceiveStatus Status, ReceivedHandles? Handles)> ReceiveAsync(
+    /// <exception cref="InvalidOperationException">Another receive is in progress.</exception>
+    /// <remarks>The receive stays this receiver's one reader until the returned task completes.</remarks>
+    public ValueTask<(ReceiveStatus Status, ReceivedHandles? Handles)> ReceiveAsync(
+        IBufferWriter<byte> payload, CancellationToken cancellationToken)
+    {
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled<(ReceiveStatus, ReceivedHandles?)>(cancellationToken);
+        }
+
+        EnterReader();
+        bool pending = false;
+        try
+        {
+            ReceiveStatus status = ReceiveNow(payload, out ReceivedHandles? handles);
+            if (status != ReceiveStatus.Empty)
+            {
+                return new ValueTask<(ReceiveStatus, ReceivedHandles?)>((status, handles));
+            }
+
+            pending = true;
+            return WaitAndReceiveAsync(payload, cancellationToken);
+        }
+        finally
+        {
+            if (!pending)
+            {
+                ExitReader();
+            }
+        }
+    }
+
+    /// <summary>Receives a message if one is queued, without blocking; called by the one reader.</summary>
+    /// <param name="payload">Receives the message bytes.</param>
+    /// <param name="handles">The handles of the message, or <see langword="null"/>.</param>
+    /// <returns>The status.</returns>
+    protected abstract ReceiveStatus ReceiveNow(IBufferWriter<byte> payload, out ReceivedHandles? handles);
+
+    /// <summary>Waits up to <paramref name="timeout"/> for a message; called by the one reader.</summary>
+    /// <param name="timeout">How long to wait; <see cref="Timeout.InfiniteTimeSpan"/> waits forever.</param>
+    /// <param name="payload">Receives the message bytes.</param>
+    /// <param name="handles">The handles of the message, or <see langword="null"/>.</param>
+    /// <returns>The status.</returns>
+    protected abstract ReceiveStatus ReceiveWithin(TimeSpan timeout, IBufferWriter<byte> payload, out ReceivedHandles? handles);
+
+    /// <summary>Waits for readiness, then receives; called by the one reader once <see cref="ReceiveNow"/> found nothing.</summary>
+    /// <param name="payload">Receives the message bytes.</param>
+    /// <param name="cancellationToken">Cancels the wait.</param>
+    /// <returns>The status (never <see cref="ReceiveStatus.Empty"/>) and the message's handles.</returns>
+    protected abstract ValueTask<(ReceiveStatus Status, ReceivedHandles? Handles)> ReceiveWhenReadyAsync(
         IBufferWriter<byte> payload, CancellationToken cancellationToken);
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<(ReceiveStatus Status, ReceivedHandles? Handles)> WaitAndReceiveAsync(
+        IBufferWriter<byte> payload, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await ReceiveWhenReadyAsync(payload, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            ExitReader();
+        }
+    }
 
     /// <summary>Claims this receiver for one receive; pair with <see cref="ExitReader"/>.</summary>
     /// <exception cref="InvalidOperationException">Another receive is in progress.</exception>
-    protected void EnterReader()
+    private void EnterReader()
     {
         if (Interlocked.Exchange(ref _reading, 1) != 0)
         {
@@ -58,5 +146,5 @@ internal abstract class TransportReceiver : TransportChannelEnd
     }
 
     /// <summary>Ends the receive claimed by <see cref="EnterReader"/>.</summary>
-    protected void ExitReader() => Volatile.Write(ref _reading, 0);
+    private void ExitReader() => Volatile.Write(ref _reading, 0);
 }
