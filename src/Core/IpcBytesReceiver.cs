@@ -11,7 +11,11 @@ namespace IpcChannel;
 
 /// <summary>The receiving end of a raw bytes channel.</summary>
 /// <remarks>
-/// <para>One reader at a time. The <see cref="IBufferWriter{T}"/> overloads append each whole message to a
+/// <para>One reader at a time, enforced: a receive that starts while another one is in progress (including an
+/// asynchronous receive that has not completed) throws <see cref="InvalidOperationException"/> at once and consumes
+/// nothing. <see cref="Dispose"/> releases a receive blocked on another thread with
+/// <see cref="ObjectDisposedException"/> (or it returns a message it had already taken whole).</para>
+/// <para>The <see cref="IBufferWriter{T}"/> overloads append each whole message to a
 /// caller-owned buffer (for example a reused <see cref="ArrayBufferWriter{T}"/>), so a steady stream of
 /// messages allocates nothing. Handles that a peer attaches to a bytes message are closed.</para>
 /// <para>After every sender is gone and every message was received, receives throw
@@ -35,6 +39,8 @@ public sealed class IpcBytesReceiver : IDisposable, IIpcChannelHandle
     /// <summary>Waits for the next message.</summary>
     /// <returns>The message bytes.</returns>
     /// <exception cref="IpcDisconnectedException">Every sender is gone and every message was received.</exception>
+    /// <exception cref="ObjectDisposedException">This receiver was disposed or moved, also while this call was waiting.</exception>
+    /// <exception cref="InvalidOperationException">Another receive is in progress on this receiver.</exception>
     public byte[] Recv()
     {
         TryReceiveArray(Timeout.InfiniteTimeSpan, out byte[]? data);
@@ -45,6 +51,8 @@ public sealed class IpcBytesReceiver : IDisposable, IIpcChannelHandle
     /// <param name="data">The bytes, when the method returns <see langword="true"/>.</param>
     /// <returns><see langword="false"/> when nothing is queued.</returns>
     /// <exception cref="IpcDisconnectedException">Every sender is gone and every message was received.</exception>
+    /// <exception cref="ObjectDisposedException">This receiver was disposed or moved, also while this call was waiting.</exception>
+    /// <exception cref="InvalidOperationException">Another receive is in progress on this receiver.</exception>
     public bool TryRecv([MaybeNullWhen(false)] out byte[] data) => TryReceiveArray(TimeSpan.Zero, out data);
 
     /// <summary>Waits up to <paramref name="timeout"/> for a message.</summary>
@@ -52,12 +60,16 @@ public sealed class IpcBytesReceiver : IDisposable, IIpcChannelHandle
     /// <param name="data">The bytes, when the method returns <see langword="true"/>.</param>
     /// <returns><see langword="false"/> when the timeout passed with nothing queued.</returns>
     /// <exception cref="IpcDisconnectedException">Every sender is gone and every message was received.</exception>
+    /// <exception cref="ObjectDisposedException">This receiver was disposed or moved, also while this call was waiting.</exception>
+    /// <exception cref="InvalidOperationException">Another receive is in progress on this receiver.</exception>
     public bool TryRecv(TimeSpan timeout, [MaybeNullWhen(false)] out byte[] data) => TryReceiveArray(timeout, out data);
 
     /// <summary>Waits asynchronously for the next message.</summary>
     /// <param name="cancellationToken">Cancels the wait; a cancelled receive consumed nothing.</param>
     /// <returns>The bytes.</returns>
     /// <exception cref="IpcDisconnectedException">Every sender is gone and every message was received.</exception>
+    /// <exception cref="ObjectDisposedException">This receiver was disposed or moved, also while this call was waiting.</exception>
+    /// <exception cref="InvalidOperationException">Another receive is in progress on this receiver.</exception>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<byte[]> RecvAsync(CancellationToken cancellationToken = default)
     {
@@ -76,6 +88,8 @@ public sealed class IpcBytesReceiver : IDisposable, IIpcChannelHandle
     /// <summary>Waits for the next message and appends it whole to <paramref name="destination"/>.</summary>
     /// <param name="destination">Receives the bytes.</param>
     /// <exception cref="IpcDisconnectedException">Every sender is gone and every message was received.</exception>
+    /// <exception cref="ObjectDisposedException">This receiver was disposed or moved, also while this call was waiting.</exception>
+    /// <exception cref="InvalidOperationException">Another receive is in progress on this receiver.</exception>
     public void Recv(IBufferWriter<byte> destination)
     {
         ArgumentNullException.ThrowIfNull(destination);
@@ -86,6 +100,8 @@ public sealed class IpcBytesReceiver : IDisposable, IIpcChannelHandle
     /// <param name="destination">Receives the bytes.</param>
     /// <returns><see langword="false"/> when nothing is queued.</returns>
     /// <exception cref="IpcDisconnectedException">Every sender is gone and every message was received.</exception>
+    /// <exception cref="ObjectDisposedException">This receiver was disposed or moved, also while this call was waiting.</exception>
+    /// <exception cref="InvalidOperationException">Another receive is in progress on this receiver.</exception>
     public bool TryRecv(IBufferWriter<byte> destination)
     {
         ArgumentNullException.ThrowIfNull(destination);
@@ -93,10 +109,12 @@ public sealed class IpcBytesReceiver : IDisposable, IIpcChannelHandle
     }
 
     /// <summary>Waits up to <paramref name="timeout"/> and appends the next message to <paramref name="destination"/>.</summary>
-    /// <param name="timeout">How long to wait.</param>
+    /// <param name="timeout">How long to wait; <see cref="Timeout.InfiniteTimeSpan"/> waits forever.</param>
     /// <param name="destination">Receives the bytes.</param>
     /// <returns><see langword="false"/> when the timeout passed with nothing queued.</returns>
     /// <exception cref="IpcDisconnectedException">Every sender is gone and every message was received.</exception>
+    /// <exception cref="ObjectDisposedException">This receiver was disposed or moved, also while this call was waiting.</exception>
+    /// <exception cref="InvalidOperationException">Another receive is in progress on this receiver.</exception>
     public bool TryRecv(TimeSpan timeout, IBufferWriter<byte> destination)
     {
         ArgumentNullException.ThrowIfNull(destination);
@@ -108,6 +126,8 @@ public sealed class IpcBytesReceiver : IDisposable, IIpcChannelHandle
     /// <param name="cancellationToken">Cancels the wait; a cancelled receive consumed nothing.</param>
     /// <returns>A task that completes when a message was appended.</returns>
     /// <exception cref="IpcDisconnectedException">Every sender is gone and every message was received.</exception>
+    /// <exception cref="ObjectDisposedException">This receiver was disposed or moved, also while this call was waiting.</exception>
+    /// <exception cref="InvalidOperationException">Another receive is in progress on this receiver.</exception>
     public ValueTask RecvAsync(IBufferWriter<byte> destination, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(destination);
@@ -125,7 +145,7 @@ public sealed class IpcBytesReceiver : IDisposable, IIpcChannelHandle
             Complete(await pending.ConfigureAwait(false));
     }
 
-    /// <summary>Closes this receiver.</summary>
+    /// <summary>Closes this receiver. A receive waiting on another thread is released with <see cref="ObjectDisposedException"/>.</summary>
     public void Dispose() => Interlocked.Exchange(ref _end, null)?.Dispose();
 
     TransportChannelEnd IIpcChannelHandle.EndForTransfer => End;

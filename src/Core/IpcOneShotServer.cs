@@ -49,10 +49,11 @@ public sealed class IpcOneShotServer<T> : IDisposable
     /// <exception cref="IpcDisconnectedException">The client hung up before sending anything.</exception>
     /// <exception cref="IpcSerializationException">The first message was malformed.</exception>
     /// <exception cref="InvalidOperationException">The server already accepted.</exception>
+    /// <exception cref="ObjectDisposedException">The server was disposed, also while this call was waiting.</exception>
     public (IpcReceiver<T> Receiver, T FirstMessage) Accept() => AcceptCore(Timeout.InfiniteTimeSpan);
 
     /// <summary>Waits up to <paramref name="timeout"/> for the client and its first message.</summary>
-    /// <param name="timeout">How long to wait.</param>
+    /// <param name="timeout">How long to wait; <see cref="Timeout.InfiniteTimeSpan"/> waits forever.</param>
     /// <returns>The receiver and the first message.</returns>
     /// <exception cref="TimeoutException">Nobody connected and sent a message in time (the server stays usable).</exception>
     /// <exception cref="IpcDisconnectedException">The client hung up before sending anything.</exception>
@@ -69,7 +70,10 @@ public sealed class IpcOneShotServer<T> : IDisposable
         return Complete(end, TimeSpan.Zero);
     }
 
-    /// <summary>Stops listening and removes the name.</summary>
+    /// <summary>
+    /// Stops listening and removes the name. An accept waiting on another thread is released with
+    /// <see cref="ObjectDisposedException"/>.
+    /// </summary>
     public void Dispose() => _server.Dispose();
 
     private (IpcReceiver<T>, T) AcceptCore(TimeSpan timeout)

@@ -15,7 +15,12 @@ namespace IpcChannel;
 /// </summary>
 /// <typeparam name="T">The message type.</typeparam>
 /// <remarks>
-/// <para>One reader at a time. Every message sent before the last sender closed (or its process died) is
+/// <para>One reader at a time, enforced: a receive that starts while another one is in progress on another thread
+/// (including an asynchronous receive that has not completed) throws <see cref="InvalidOperationException"/> at
+/// once and consumes nothing, so a message is never split or lost between two readers.</para>
+/// <para><see cref="Dispose"/> releases a receive blocked on another thread (synchronous or asynchronous): it
+/// throws <see cref="ObjectDisposedException"/>, or returns a message it had already taken whole.</para>
+/// <para>Every message sent before the last sender closed (or its process died) is
 /// delivered, in order; then receives throw <see cref="IpcDisconnectedException"/> (and
 /// <see cref="ReadAllAsync"/> ends), for good.</para>
 /// <para>A malformed message (bad bytes, wrong type, bad handle index or count) raises
@@ -44,7 +49,8 @@ public sealed class IpcReceiver<T> : IDisposable, IIpcChannelHandle
     /// <returns>The message.</returns>
     /// <exception cref="IpcDisconnectedException">Every sender is gone and every message was received.</exception>
     /// <exception cref="IpcSerializationException">The message was malformed; it was discarded.</exception>
-    /// <exception cref="ObjectDisposedException">This receiver was disposed or moved.</exception>
+    /// <exception cref="ObjectDisposedException">This receiver was disposed or moved, also while this call was waiting.</exception>
+    /// <exception cref="InvalidOperationException">Another receive is in progress on this receiver.</exception>
     public T Recv()
     {
         TryReceive(Timeout.InfiniteTimeSpan, out T? value);
@@ -56,6 +62,8 @@ public sealed class IpcReceiver<T> : IDisposable, IIpcChannelHandle
     /// <returns><see langword="false"/> when nothing is queued.</returns>
     /// <exception cref="IpcDisconnectedException">Every sender is gone and every message was received.</exception>
     /// <exception cref="IpcSerializationException">The message was malformed; it was discarded.</exception>
+    /// <exception cref="ObjectDisposedException">This receiver was disposed or moved.</exception>
+    /// <exception cref="InvalidOperationException">Another receive is in progress on this receiver.</exception>
     public bool TryRecv([MaybeNullWhen(false)] out T value) => TryReceive(TimeSpan.Zero, out value);
 
     /// <summary>Waits up to <paramref name="timeout"/> for a message.</summary>
@@ -65,6 +73,8 @@ public sealed class IpcReceiver<T> : IDisposable, IIpcChannelHandle
     /// <exception cref="IpcDisconnectedException">Every sender is gone and every message was received.</exception>
     /// <exception cref="IpcSerializationException">The message was malformed; it was discarded.</exception>
     /// <exception cref="ArgumentOutOfRangeException">The timeout is negative (other than infinite).</exception>
+    /// <exception cref="ObjectDisposedException">This receiver was disposed or moved, also while this call was waiting.</exception>
+    /// <exception cref="InvalidOperationException">Another receive is in progress on this receiver.</exception>
     public bool TryRecv(TimeSpan timeout, [MaybeNullWhen(false)] out T value) => TryReceive(timeout, out value);
 
     /// <summary>Waits asynchronously (readiness-driven, no thread blocked) for the next message.</summary>
@@ -73,6 +83,8 @@ public sealed class IpcReceiver<T> : IDisposable, IIpcChannelHandle
     /// <exception cref="IpcDisconnectedException">Every sender is gone and every message was received.</exception>
     /// <exception cref="IpcSerializationException">The message was malformed; it was discarded.</exception>
     /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
+    /// <exception cref="ObjectDisposedException">This receiver was disposed or moved, also while this call was waiting.</exception>
+    /// <exception cref="InvalidOperationException">Another receive is in progress on this receiver.</exception>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<T> RecvAsync(CancellationToken cancellationToken = default)
     {
@@ -102,7 +114,10 @@ public sealed class IpcReceiver<T> : IDisposable, IIpcChannelHandle
     /// <returns>The opaque receiver.</returns>
     public OpaqueIpcReceiver ToOpaque() => new(Take(), Options);
 
-    /// <summary>Closes this receiver; senders then get <see cref="IpcDisconnectedException"/>.</summary>
+    /// <summary>
+    /// Closes this receiver; senders then get <see cref="IpcDisconnectedException"/>. A receive waiting on another
+    /// thread is released with <see cref="ObjectDisposedException"/>.
+    /// </summary>
     public void Dispose() => Interlocked.Exchange(ref _end, null)?.Dispose();
 
     /// <inheritdoc/>

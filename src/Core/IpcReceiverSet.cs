@@ -13,6 +13,8 @@ namespace IpcChannel;
 /// <remarks>
 /// Receivers are moved into the set and cannot be taken back. Ids are sequential from 0 and never reused.
 /// One caller at a time. <see cref="Select"/> on an empty set waits forever (use a timeout or a token).
+/// <see cref="Dispose"/> releases a select blocked on another thread (synchronous or asynchronous) with
+/// <see cref="ObjectDisposedException"/>.
 /// </remarks>
 public sealed class IpcReceiverSet : IDisposable
 {
@@ -58,6 +60,7 @@ public sealed class IpcReceiverSet : IDisposable
     /// <summary>Waits until at least one event happens.</summary>
     /// <returns>Every ready message and every closed channel.</returns>
     /// <exception cref="IpcSerializationException">A receiver delivered a malformed message (it was discarded; events collected before it are returned by the next call).</exception>
+    /// <exception cref="ObjectDisposedException">The set was disposed, also while this call was waiting.</exception>
     public IReadOnlyList<IpcSelectionResult> Select() => SelectCore(Timeout.InfiniteTimeSpan);
 
     /// <summary>Returns the events that are ready now, without waiting.</summary>
@@ -65,8 +68,9 @@ public sealed class IpcReceiverSet : IDisposable
     public IReadOnlyList<IpcSelectionResult> TrySelect() => SelectCore(TimeSpan.Zero);
 
     /// <summary>Waits up to <paramref name="timeout"/> for events.</summary>
-    /// <param name="timeout">How long to wait.</param>
+    /// <param name="timeout">How long to wait; <see cref="Timeout.InfiniteTimeSpan"/> waits forever.</param>
     /// <returns>The events; empty when the timeout passed with none.</returns>
+    /// <exception cref="ObjectDisposedException">The set was disposed, also while this call was waiting.</exception>
     public IReadOnlyList<IpcSelectionResult> TrySelect(TimeSpan timeout) => SelectCore(timeout);
 
     /// <summary>Waits asynchronously (readiness-driven) for at least one event.</summary>
@@ -79,7 +83,15 @@ public sealed class IpcReceiverSet : IDisposable
         return Convert();
     }
 
-    /// <summary>Closes every receiver in the set.</summary>
+    /// <summary>Takes a receiver out of the set and closes it (its senders then see the disconnect).</summary>
+    /// <param name="id">Its id; an id not in the set is ignored.</param>
+    internal void Close(ulong id)
+    {
+        _options.Remove(id);
+        _set.Remove(id)?.Dispose();
+    }
+
+    /// <summary>Closes every receiver in the set, and releases a select waiting on another thread.</summary>
     public void Dispose() => _set.Dispose();
 
     private ulong AddCore(TransportReceiver receiver, IpcSerializerOptions options)

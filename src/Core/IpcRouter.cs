@@ -85,6 +85,21 @@ public sealed partial class IpcRouter : IDisposable
         Enqueue(new Route(receiver.ToOpaque(), message => handler(message.Deserialize<T>()), onClosed, typeof(T)));
     }
 
+    /// <summary>
+    /// Runs <paramref name="handler"/> on the router thread for the first message of <paramref name="receiver"/>
+    /// only; the route then ends: its receiver is closed (senders get <see cref="IpcDisconnectedException"/>) and
+    /// the handler is released. If the channel closes before a message, the handler never runs.
+    /// </summary>
+    /// <typeparam name="T">The message type.</typeparam>
+    /// <param name="receiver">The receiver; moved into the router.</param>
+    /// <param name="handler">Called at most once.</param>
+    public void AddOneShotRoute<T>(IpcReceiver<T> receiver, Action<T> handler)
+    {
+        ArgumentNullException.ThrowIfNull(receiver);
+        ArgumentNullException.ThrowIfNull(handler);
+        Enqueue(new Route(receiver.ToOpaque(), message => handler(message.Deserialize<T>()), null, typeof(T)) { OneShot = true });
+    }
+
     /// <summary>Forwards every message of <paramref name="receiver"/> into an in-process channel.</summary>
     /// <typeparam name="T">The message type.</typeparam>
     /// <param name="receiver">The receiver; moved into the router.</param>
@@ -187,9 +202,9 @@ public sealed partial class IpcRouter : IDisposable
                     {
                         running &= HandleWakeUp(result);
                     }
-                    else if (_routes.TryGetValue(result.Id, out Route? route))
+                    else
                     {
-                        Dispatch(result, route);
+                        Dispatch(result);
                     }
                 }
             }
@@ -238,11 +253,30 @@ public sealed partial class IpcRouter : IDisposable
         return true;
     }
 
-    private void Dispatch(IpcSelectionResult result, Route route)
+    /// <summary>Runs the route of <paramref name="result"/>.</summary>
+    /// <remarks>
+    /// The route is looked up here, not in <see cref="Run"/>: a local of the loop would keep the last route (its
+    /// handler and everything it captures) reachable while the thread waits in the next select, when the JIT keeps
+    /// locals alive for the whole method (debug code).
+    /// </remarks>
+    private void Dispatch(IpcSelectionResult result)
     {
+        if (!_routes.TryGetValue(result.Id, out Route? route))
+        {
+            return;
+        }
+
         switch (result)
         {
             case IpcMessageReceived received:
+                if (route.OneShot)
+                {
+                    // Ended before the handler runs, so messages of this select already collected behind this one
+                    // find no route, and a handler that throws still ends it.
+                    _routes.Remove(result.Id);
+                    _set.Close(result.Id);
+                }
+
                 try
                 {
                     route.Handler(received.Message);
@@ -266,6 +300,9 @@ public sealed partial class IpcRouter : IDisposable
 
     private sealed record Route(OpaqueIpcReceiver Receiver, Action<IpcMessage> Handler, Action? OnClosed, Type MessageType)
     {
+        /// <summary>Whether the route ends after its first message (<see cref="AddOneShotRoute{T}"/>).</summary>
+        public bool OneShot { get; init; }
+
         public void Close(ILogger logger)
         {
             try

@@ -52,24 +52,31 @@ public sealed class IpcServer<T> : IDisposable
     /// <summary>The name clients pass to <see cref="IpcSender{T}.Connect(string)"/>.</summary>
     public string Name { get; }
 
-    /// <summary>Waits for the next client with a valid first message.</summary>
+    /// <summary>Waits for the next client with a valid first message, for as long as it takes.</summary>
     /// <returns>The client's receiver, first message and identity.</returns>
+    /// <exception cref="ObjectDisposedException">The server was disposed, also while this call was waiting.</exception>
     public (IpcReceiver<T> Receiver, T FirstMessage, IpcPeer Peer) Accept() => Accept(Timeout.InfiniteTimeSpan);
 
     /// <summary>Waits up to <paramref name="timeout"/> for the next client with a valid first message.</summary>
-    /// <param name="timeout">How long to wait.</param>
+    /// <param name="timeout">How long to wait; <see cref="Timeout.InfiniteTimeSpan"/> waits forever.</param>
     /// <returns>The client's receiver, first message and identity.</returns>
     /// <exception cref="TimeoutException">No valid client in time.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The timeout is negative (other than infinite).</exception>
+    /// <exception cref="ObjectDisposedException">The server was disposed, also while this call was waiting.</exception>
     public (IpcReceiver<T> Receiver, T FirstMessage, IpcPeer Peer) Accept(TimeSpan timeout)
     {
+        if (timeout != Timeout.InfiniteTimeSpan)
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(timeout, TimeSpan.Zero);
+        }
+
         long start = Stopwatch.GetTimestamp();
         while (true)
         {
-            TimeSpan remaining = timeout == Timeout.InfiniteTimeSpan ? timeout : timeout - Stopwatch.GetElapsedTime(start);
-            if (remaining < TimeSpan.Zero)
-            {
-                remaining = TimeSpan.Zero;
-            }
+            // Infinite stays infinite: only a finite timeout counts down (and stops at zero).
+            TimeSpan remaining = timeout == Timeout.InfiniteTimeSpan
+                ? Timeout.InfiniteTimeSpan
+                : TimeSpan.FromTicks(Math.Max(0, (timeout - Stopwatch.GetElapsedTime(start)).Ticks));
 
             (TransportReceiver Receiver, PeerCredentials Peer)? client = _server.Accept(remaining)
                 ?? throw new TimeoutException($"No client connected to the IPC server '{Name}' and sent a valid message within {timeout}.");
@@ -95,7 +102,10 @@ public sealed class IpcServer<T> : IDisposable
         }
     }
 
-    /// <summary>Stops listening, removes the name and closes clients not yet accepted.</summary>
+    /// <summary>
+    /// Stops listening, removes the name and closes clients not yet accepted. An <see cref="Accept()"/> or
+    /// <see cref="AcceptAsync"/> waiting on another thread is released with <see cref="ObjectDisposedException"/>.
+    /// </summary>
     public void Dispose() => _server.Dispose();
 
     private bool TryComplete(TransportReceiver end, PeerCredentials peer, out (IpcReceiver<T>, T, IpcPeer) accepted)

@@ -9,10 +9,23 @@ using System.Threading.Tasks;
 namespace IpcChannel.Transport.Linux;
 
 /// <summary>The receiving end: one SOCK_SEQPACKET socket.</summary>
+/// <remarks>
+/// Every wait polls the socket together with an eventfd (<see cref="WakeUpFd"/>, made on the first blocking wait)
+/// that <see cref="Dispose"/> signals, so disposing releases a receive blocked on another thread; the SafeHandles
+/// that the waiter holds keep both descriptors open until it has left poll. Receives never block inside recvmsg:
+/// each message is one datagram, taken whole by one non-blocking recvmsg once poll says it is there.
+/// </remarks>
 internal sealed class LinuxReceiver : TransportReceiver
 {
     private readonly SafeFdHandle _socket;
+
+    /// <summary>Orders the creation of <see cref="_wakeUp"/> and <see cref="_registration"/> against <see cref="Dispose"/>.</summary>
+    private readonly object _gate = new();
+
     private EpollEngine.Registration? _registration;
+
+    /// <summary>Released by <see cref="Dispose"/>; made on the first blocking wait.</summary>
+    private WakeUpFd? _wakeUp;
 
     /// <summary>The previous payload size: how much room to ask the destination for.</summary>
     private int _sizeHint = 256;
@@ -33,75 +46,48 @@ internal sealed class LinuxReceiver : TransportReceiver
     public override bool IsDisposed => Volatile.Read(ref _disposed) != 0;
 
     /// <inheritdoc/>
-    public override ReceiveStatus TryReceive(IBufferWriter<byte> payload, out ReceivedHandles? handles) =>
-        ReceiveOnce(payload, dontWait: true, out handles);
+    protected override ReceiveStatus ReceiveNow(IBufferWriter<byte> payload, out ReceivedHandles? handles) =>
+        ReceiveOnce(payload, out handles);
 
     /// <inheritdoc/>
-    public override ReceiveStatus Receive(TimeSpan timeout, IBufferWriter<byte> payload, out ReceivedHandles? handles)
+    protected override ReceiveStatus ReceiveWithin(TimeSpan timeout, IBufferWriter<byte> payload, out ReceivedHandles? handles)
     {
         int milliseconds = Errors.ToPollTimeout(timeout);
-        if (milliseconds < 0)
-        {
-            // Block in the kernel: one recvmsg per message on the hot path.
-            while (true)
-            {
-                ReceiveStatus status = ReceiveOnce(payload, dontWait: false, out handles);
-                if (status != ReceiveStatus.Empty)
-                {
-                    return status;
-                }
-
-                // The descriptor was made non-blocking by someone else; wait for readiness instead.
-                WaitReadable(-1);
-            }
-        }
-
-        long deadline = Stopwatch.GetTimestamp() + (long)(milliseconds * (Stopwatch.Frequency / 1000.0));
+        long deadline = milliseconds < 0 ? long.MaxValue : Stopwatch.GetTimestamp() + (long)(milliseconds * (Stopwatch.Frequency / 1000.0));
         while (true)
         {
-            ReceiveStatus status = ReceiveOnce(payload, dontWait: true, out handles);
+            ReceiveStatus status = ReceiveOnce(payload, out handles);
             if (status != ReceiveStatus.Empty)
             {
                 return status;
             }
 
-            long remainingTicks = deadline - Stopwatch.GetTimestamp();
-            if (remainingTicks <= 0)
+            int remaining = -1;
+            if (milliseconds >= 0)
             {
-                return ReceiveStatus.Empty;
+                long remainingTicks = deadline - Stopwatch.GetTimestamp();
+                if (remainingTicks <= 0)
+                {
+                    return ReceiveStatus.Empty;
+                }
+
+                remaining = (int)Math.Ceiling(remainingTicks * 1000.0 / Stopwatch.Frequency);
             }
 
-            int remaining = (int)Math.Ceiling(remainingTicks * 1000.0 / Stopwatch.Frequency);
-            if (!WaitReadable(remaining))
-            {
-                status = ReceiveOnce(payload, dontWait: true, out handles);
-                return status;
-            }
+            // Readable, disposed (the next ReceiveOnce throws) or timed out (the next pass returns Empty).
+            WaitReadable(remaining);
         }
     }
 
     /// <inheritdoc/>
-    public override ValueTask<(ReceiveStatus Status, ReceivedHandles? Handles)> ReceiveAsync(IBufferWriter<byte> payload, CancellationToken cancellationToken)
-    {
-        if (cancellationToken.IsCancellationRequested)
-        {
-            return ValueTask.FromCanceled<(ReceiveStatus, ReceivedHandles?)>(cancellationToken);
-        }
-
-        ReceiveStatus status = ReceiveOnce(payload, dontWait: true, out ReceivedHandles? handles);
-        return status != ReceiveStatus.Empty
-            ? new ValueTask<(ReceiveStatus, ReceivedHandles?)>((status, handles))
-            : ReceiveSlowAsync(payload, cancellationToken);
-    }
-
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<(ReceiveStatus Status, ReceivedHandles? Handles)> ReceiveSlowAsync(IBufferWriter<byte> payload, CancellationToken cancellationToken)
+    protected override async ValueTask<(ReceiveStatus Status, ReceivedHandles? Handles)> ReceiveWhenReadyAsync(IBufferWriter<byte> payload, CancellationToken cancellationToken)
     {
         EpollEngine.Registration registration = GetRegistration();
         while (true)
         {
             await registration.WaitAsync(Interop.EPOLLIN, cancellationToken).ConfigureAwait(false);
-            ReceiveStatus status = ReceiveOnce(payload, dontWait: true, out ReceivedHandles? handles);
+            ReceiveStatus status = ReceiveOnce(payload, out ReceivedHandles? handles);
             if (status != ReceiveStatus.Empty)
             {
                 return (status, handles);
@@ -109,24 +95,22 @@ internal sealed class LinuxReceiver : TransportReceiver
         }
     }
 
-    /// <summary>Waits for this socket to become readable (used by the blocking forms).</summary>
+    /// <summary>Waits for this socket to become readable, or for <see cref="Dispose"/>.</summary>
     /// <param name="milliseconds">Timeout, -1 for none.</param>
-    /// <returns>Whether it became readable (or hung up) in time.</returns>
-    internal unsafe bool WaitReadable(int milliseconds)
+    private unsafe void WaitReadable(int milliseconds)
     {
-        bool referenced = false;
-        _socket.DangerousAddRef(ref referenced);
+        SafeFdHandle wakeUp = GetWakeUp().Handle;
+        bool socketReferenced = false;
+        bool wakeUpReferenced = false;
         try
         {
-            Interop.PollFd pollFd = new() { fd = (int)_socket.DangerousGetHandle(), events = Interop.POLLIN };
-            while (true)
+            _socket.DangerousAddRef(ref socketReferenced);
+            wakeUp.DangerousAddRef(ref wakeUpReferenced);
+            Interop.PollFd* pollFds = stackalloc Interop.PollFd[2];
+            pollFds[0] = new() { fd = (int)_socket.DangerousGetHandle(), events = Interop.POLLIN };
+            pollFds[1] = new() { fd = (int)wakeUp.DangerousGetHandle(), events = Interop.POLLIN };
+            while (Interop.Poll(pollFds, 2, milliseconds) < 0)
             {
-                int result = Interop.Poll(&pollFd, 1, milliseconds);
-                if (result >= 0)
-                {
-                    return result > 0;
-                }
-
                 int errno = Marshal.GetLastPInvokeError();
                 if (errno != Interop.Errno.EINTR)
                 {
@@ -136,14 +120,29 @@ internal sealed class LinuxReceiver : TransportReceiver
         }
         finally
         {
-            if (referenced)
+            if (wakeUpReferenced)
+            {
+                wakeUp.DangerousRelease();
+            }
+
+            if (socketReferenced)
             {
                 _socket.DangerousRelease();
             }
         }
     }
 
-    private ReceiveStatus ReceiveOnce(IBufferWriter<byte> payload, bool dontWait, out ReceivedHandles? handles)
+    private WakeUpFd GetWakeUp()
+    {
+        lock (_gate)
+        {
+            // Checked under the gate: a Dispose that has not seen this wake-up has not started yet.
+            ObjectDisposedException.ThrowIf(IsDisposed, this);
+            return _wakeUp ??= WakeUpFd.Create();
+        }
+    }
+
+    private ReceiveStatus ReceiveOnce(IBufferWriter<byte> payload, out ReceivedHandles? handles)
     {
         ObjectDisposedException.ThrowIf(IsDisposed, this);
         ArgumentNullException.ThrowIfNull(payload);
@@ -153,7 +152,7 @@ internal sealed class LinuxReceiver : TransportReceiver
             return ReceiveStatus.Closed;
         }
 
-        ReceiveStatus status = Frames.Receive(_socket, payload, ref _sizeHint, MaxMessageSize, dontWait, out handles);
+        ReceiveStatus status = Frames.Receive(_socket, payload, ref _sizeHint, MaxMessageSize, dontWait: true, out handles);
         if (status == ReceiveStatus.Closed)
         {
             _closed = true;
@@ -164,17 +163,20 @@ internal sealed class LinuxReceiver : TransportReceiver
 
     private EpollEngine.Registration GetRegistration()
     {
-        EpollEngine.Registration? registration = _registration;
-        if (registration is null)
+        lock (_gate)
         {
-            registration = EpollEngine.Instance.Register(_socket);
-            _registration = registration;
+            // Checked under the gate, so a registration made here is always one that Dispose disposes.
+            ObjectDisposedException.ThrowIf(IsDisposed, this);
+            return _registration ??= EpollEngine.Instance.Register(_socket);
         }
-
-        return registration;
     }
 
     /// <inheritdoc/>
+    /// <remarks>
+    /// Releases a receive blocked on another thread (it throws <see cref="ObjectDisposedException"/>, or returns a
+    /// message it had already taken whole) and fails a pending asynchronous receive. The socket is closed once no
+    /// thread uses it any more.
+    /// </remarks>
     public override void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
@@ -182,7 +184,18 @@ internal sealed class LinuxReceiver : TransportReceiver
             return;
         }
 
-        Interlocked.Exchange(ref _registration, null)?.Dispose();
+        EpollEngine.Registration? registration;
+        WakeUpFd? wakeUp;
+        lock (_gate)
+        {
+            registration = _registration;
+            wakeUp = _wakeUp;
+            _registration = null;
+        }
+
+        registration?.Dispose();
+        wakeUp?.Signal();
+        wakeUp?.Dispose();
         _socket.Dispose();
     }
 }

@@ -13,6 +13,11 @@ namespace IpcChannel.Transport.Linux;
 /// <see cref="MaxMessagesPerReceiverPerSelect"/> messages per ready receiver, so a busy channel cannot
 /// starve the others (the kernel rotates level-triggered ready entries between waits).
 /// </summary>
+/// <remarks>
+/// The epoll set also holds an eventfd (<see cref="WakeUpFd"/>) that <see cref="Dispose"/> signals, so disposing
+/// releases a select blocked on another thread; the members are touched only under <see cref="_gate"/>, so a
+/// select never receives from a receiver that Dispose is closing.
+/// </remarks>
 internal sealed class LinuxReceiverSet : TransportReceiverSet
 {
     /// <summary>The fairness bound: messages taken from one receiver in one select.</summary>
@@ -20,7 +25,16 @@ internal sealed class LinuxReceiverSet : TransportReceiverSet
 
     private const int MaxEventsPerWait = 64;
 
+    /// <summary>The epoll data of <see cref="_wakeUp"/>; receiver ids count up from 0 and never reach it.</summary>
+    private const ulong WakeUpId = ulong.MaxValue;
+
     private readonly SafeFdHandle _epoll;
+
+    /// <summary>Signalled by <see cref="Dispose"/> to release a select in progress.</summary>
+    private readonly WakeUpFd _wakeUp;
+
+    /// <summary>Guards the members, the registration and <see cref="_disposed"/> against a concurrent <see cref="Dispose"/>.</summary>
+    private readonly object _gate = new();
     private readonly Dictionary<ulong, LinuxReceiver> _members = new();
     private readonly ArrayBufferWriter<byte> _buffer = new();
     private EpollEngine.Registration? _registration;
@@ -44,13 +58,37 @@ internal sealed class LinuxReceiverSet : TransportReceiverSet
         }
 
         _epoll.SetFd(fd);
+        try
+        {
+            _wakeUp = WakeUpFd.Create();
+            byte* ev = stackalloc byte[Interop.EpollEventSize];
+            Interop.WriteEpollEvent(ev, Interop.EPOLLIN, WakeUpId);
+            if (Interop.EpollCtl(_epoll, Interop.EPOLL_CTL_ADD, _wakeUp.Handle, ev) != 0)
+            {
+                throw Errors.Last("epoll_ctl(EPOLL_CTL_ADD) of a receiver set's wake-up");
+            }
+        }
+        catch
+        {
+            _wakeUp?.Dispose();
+            _epoll.Dispose();
+            throw;
+        }
     }
 
     /// <inheritdoc/>
     public override int Count => _members.Count;
 
     /// <inheritdoc/>
-    public override unsafe ulong Add(TransportReceiver receiver)
+    public override ulong Add(TransportReceiver receiver)
+    {
+        lock (_gate)
+        {
+            return AddLocked(receiver);
+        }
+    }
+
+    private unsafe ulong AddLocked(TransportReceiver receiver)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (receiver is not LinuxReceiver linux)
@@ -73,9 +111,17 @@ internal sealed class LinuxReceiverSet : TransportReceiverSet
     }
 
     /// <inheritdoc/>
-    public override unsafe TransportReceiver? Remove(ulong id)
+    public override TransportReceiver? Remove(ulong id)
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            return RemoveLocked(id);
+        }
+    }
+
+    private unsafe LinuxReceiver? RemoveLocked(ulong id)
+    {
         if (!_members.Remove(id, out LinuxReceiver? receiver))
         {
             return null;
@@ -102,10 +148,9 @@ internal sealed class LinuxReceiverSet : TransportReceiverSet
                 wait = ticks <= 0 ? 0 : (int)Math.Ceiling(ticks * 1000.0 / Stopwatch.Frequency);
             }
 
-            int count = Interop.EpollWait(_epoll, events, MaxEventsPerWait, wait);
+            int count = Wait(events, wait, out int errno);
             if (count < 0)
             {
-                int errno = Marshal.GetLastPInvokeError();
                 if (errno == Interop.Errno.EINTR)
                 {
                     continue;
@@ -115,12 +160,17 @@ internal sealed class LinuxReceiverSet : TransportReceiverSet
             }
 
             int before = results.Count;
-            for (int i = 0; i < count; i++)
+            lock (_gate)
             {
-                (_, ulong id) = Interop.ReadEpollEvent(events, i);
-                if (!Drain(id, results))
+                // Disposed while waiting (the wake-up fired): the members are closed, report nothing.
+                ObjectDisposedException.ThrowIf(_disposed, this);
+                for (int i = 0; i < count; i++)
                 {
-                    break;
+                    (_, ulong id) = Interop.ReadEpollEvent(events, i);
+                    if (!Drain(id, results))
+                    {
+                        break;
+                    }
                 }
             }
 
@@ -141,6 +191,31 @@ internal sealed class LinuxReceiverSet : TransportReceiverSet
         }
     }
 
+    /// <summary>One epoll_wait, holding the wake-up open for its whole length.</summary>
+    /// <remarks>
+    /// Closing an eventfd removes it from the epoll set, and with it a readiness that a woken waiter has not yet
+    /// collected: the waiter would go back to sleep. So Dispose's close of the wake-up is deferred (SafeHandle
+    /// reference) until the waiter has left epoll_wait.
+    /// </remarks>
+    private unsafe int Wait(byte* events, int milliseconds, out int errno)
+    {
+        bool referenced = false;
+        try
+        {
+            _wakeUp.Handle.DangerousAddRef(ref referenced);
+            int count = Interop.EpollWait(_epoll, events, MaxEventsPerWait, milliseconds);
+            errno = count < 0 ? Marshal.GetLastPInvokeError() : 0;
+            return count;
+        }
+        finally
+        {
+            if (referenced)
+            {
+                _wakeUp.Handle.DangerousRelease();
+            }
+        }
+    }
+
     /// <inheritdoc/>
     public override async ValueTask SelectAsync(List<TransportSelection> results, CancellationToken cancellationToken)
     {
@@ -152,8 +227,14 @@ internal sealed class LinuxReceiverSet : TransportReceiverSet
                 return;
             }
 
-            _registration ??= EpollEngine.Instance.Register(_epoll);
-            await _registration.WaitAsync(Interop.EPOLLIN, cancellationToken).ConfigureAwait(false);
+            EpollEngine.Registration registration;
+            lock (_gate)
+            {
+                ObjectDisposedException.ThrowIf(_disposed, this);
+                registration = _registration ??= EpollEngine.Instance.Register(_epoll);
+            }
+
+            await registration.WaitAsync(Interop.EPOLLIN, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -188,7 +269,7 @@ internal sealed class LinuxReceiverSet : TransportReceiverSet
                     results.Add(new TransportSelection(id, Closed: false, _buffer.WrittenSpan.ToArray(), handles));
                     break;
                 case ReceiveStatus.Closed:
-                    Remove(id);
+                    RemoveLocked(id);
                     receiver.Dispose();
                     results.Add(new TransportSelection(id, Closed: true, [], null));
                     return true;
@@ -211,21 +292,32 @@ internal sealed class LinuxReceiverSet : TransportReceiverSet
     }
 
     /// <inheritdoc/>
+    /// <remarks>
+    /// Releases a select blocked on another thread (it throws <see cref="ObjectDisposedException"/>) and fails a
+    /// pending asynchronous one; the epoll descriptor is closed once no thread waits on it any more.
+    /// </remarks>
     public override void Dispose()
     {
-        if (_disposed)
+        lock (_gate)
         {
-            return;
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
+            _registration?.Dispose();
+            _registration = null;
+            _wakeUp.Signal();
+            foreach (LinuxReceiver receiver in _members.Values)
+            {
+                receiver.Dispose();
+            }
+
+            _members.Clear();
         }
 
-        _disposed = true;
-        _registration?.Dispose();
-        foreach (LinuxReceiver receiver in _members.Values)
-        {
-            receiver.Dispose();
-        }
-
-        _members.Clear();
+        _wakeUp.Dispose();
         _epoll.Dispose();
     }
 }

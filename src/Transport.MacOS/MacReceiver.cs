@@ -16,6 +16,9 @@ namespace IpcChannel.Transport.MacOS;
 internal sealed class MacReceiver : TransportReceiver
 {
     private readonly SafeMachPortHandle _port;
+
+    /// <summary>Orders the creation of <see cref="_registration"/> against <see cref="Dispose"/> and <see cref="MarkMoved"/>.</summary>
+    private readonly object _gate = new();
     private MachDispatcher.Registration? _registration;
 
     /// <summary>Set once the no-senders notification was received; closing is final.</summary>
@@ -53,31 +56,18 @@ internal sealed class MacReceiver : TransportReceiver
     public override bool IsDisposed => Volatile.Read(ref _disposed) != 0;
 
     /// <inheritdoc/>
-    public override ReceiveStatus TryReceive(IBufferWriter<byte> payload, out ReceivedHandles? handles) =>
+    protected override ReceiveStatus ReceiveNow(IBufferWriter<byte> payload, out ReceivedHandles? handles) =>
         ReceiveOnce(0, payload, out handles);
 
     /// <inheritdoc/>
-    public override ReceiveStatus Receive(TimeSpan timeout, IBufferWriter<byte> payload, out ReceivedHandles? handles) =>
+    protected override ReceiveStatus ReceiveWithin(TimeSpan timeout, IBufferWriter<byte> payload, out ReceivedHandles? handles) =>
         ReceiveOnce(Errors.ToMilliseconds(timeout), payload, out handles);
 
     /// <inheritdoc/>
-    public override ValueTask<(ReceiveStatus Status, ReceivedHandles? Handles)> ReceiveAsync(IBufferWriter<byte> payload, CancellationToken cancellationToken)
-    {
-        if (cancellationToken.IsCancellationRequested)
-        {
-            return ValueTask.FromCanceled<(ReceiveStatus, ReceivedHandles?)>(cancellationToken);
-        }
-
-        ReceiveStatus status = ReceiveOnce(0, payload, out ReceivedHandles? handles);
-        return status != ReceiveStatus.Empty
-            ? new ValueTask<(ReceiveStatus, ReceivedHandles?)>((status, handles))
-            : ReceiveSlowAsync(payload, cancellationToken);
-    }
-
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<(ReceiveStatus Status, ReceivedHandles? Handles)> ReceiveSlowAsync(IBufferWriter<byte> payload, CancellationToken cancellationToken)
+    protected override async ValueTask<(ReceiveStatus Status, ReceivedHandles? Handles)> ReceiveWhenReadyAsync(IBufferWriter<byte> payload, CancellationToken cancellationToken)
     {
-        MachDispatcher.Registration registration = _registration ??= MachDispatcher.Instance.Register(_port);
+        MachDispatcher.Registration registration = GetRegistration();
         while (true)
         {
             await registration.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -86,6 +76,16 @@ internal sealed class MacReceiver : TransportReceiver
             {
                 return (status, handles);
             }
+        }
+    }
+
+    private MachDispatcher.Registration GetRegistration()
+    {
+        lock (_gate)
+        {
+            // Checked under the gate, so a registration made here is always one that Dispose (or MarkMoved) disposes.
+            ObjectDisposedException.ThrowIf(IsDisposed, this);
+            return _registration ??= MachDispatcher.Instance.Register(_port);
         }
     }
 
@@ -118,7 +118,7 @@ internal sealed class MacReceiver : TransportReceiver
             return;
         }
 
-        Interlocked.Exchange(ref _registration, null)?.Dispose();
+        TakeRegistration()?.Dispose();
         _port.MarkMoved();
     }
 
@@ -130,7 +130,17 @@ internal sealed class MacReceiver : TransportReceiver
             return;
         }
 
-        Interlocked.Exchange(ref _registration, null)?.Dispose();
+        TakeRegistration()?.Dispose();
         _port.Dispose();
+    }
+
+    private MachDispatcher.Registration? TakeRegistration()
+    {
+        lock (_gate)
+        {
+            MachDispatcher.Registration? registration = _registration;
+            _registration = null;
+            return registration;
+        }
     }
 }

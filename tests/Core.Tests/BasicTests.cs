@@ -27,7 +27,7 @@ public class BasicTests
             tx.Send(s_person);
             Assert.Equal(s_person, rx.RecvWithin());
             tx.Dispose();
-            Assert.Throws<IpcDisconnectedException>(() => rx.Recv());
+            Assert.Throws<IpcDisconnectedException>(() => ReceiveExtensions.Bounded(rx.Recv));
         }
     }
 
@@ -45,10 +45,10 @@ public class BasicTests
             tx.Dispose();
             for (int i = 0; i < 100; i++)
             {
-                Assert.Equal(i, rx.Recv());
+                Assert.Equal(i, ReceiveExtensions.Bounded(rx.Recv));
             }
 
-            Assert.Throws<IpcDisconnectedException>(() => rx.Recv());
+            Assert.Throws<IpcDisconnectedException>(() => ReceiveExtensions.Bounded(rx.Recv));
         }
     }
 
@@ -59,10 +59,10 @@ public class BasicTests
         using (rx)
         {
             tx.Dispose();
-            Assert.Throws<IpcDisconnectedException>(() => rx.Recv());
+            Assert.Throws<IpcDisconnectedException>(() => ReceiveExtensions.Bounded(rx.Recv));
             Assert.Throws<IpcDisconnectedException>(() => rx.TryRecv(out _));
             Assert.Throws<IpcDisconnectedException>(() => rx.TryRecv(TimeSpan.FromMilliseconds(10), out _));
-            Assert.Throws<IpcDisconnectedException>(() => rx.Recv());
+            Assert.Throws<IpcDisconnectedException>(() => ReceiveExtensions.Bounded(rx.Recv));
         }
     }
 
@@ -104,26 +104,31 @@ public class BasicTests
     }
 
     [Fact] // Rust: try_recv_timeout
-    public void TryRecvTimeout_EmptyWaitsTheTimeout_QueuedReturnsAtOnce_ThenDisconnected()
+    public void TryRecvTimeout_EmptyWaitsTheTimeout_QueuedReturnsAtOnce_EmptyAgainWaitsAgain_ThenDisconnected()
     {
         (IpcSender<Named> tx, IpcReceiver<Named> rx) = Ipc.Channel<Named>();
         using (rx)
         {
-            TimeSpan timeout = TimeSpan.FromMilliseconds(300);
+            TimeSpan timeout = TimeSpan.FromSeconds(1);
             var clock = Stopwatch.StartNew();
             Assert.False(rx.TryRecv(timeout, out _));
             Assert.True(clock.Elapsed >= timeout - TimeSpan.FromMilliseconds(1), $"returned Empty after {clock.Elapsed}, before the {timeout} timeout");
 
             tx.Send(s_person);
             clock.Restart();
-            Assert.True(rx.TryRecv(TimeSpan.FromSeconds(20), out Named? received));
-            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"a queued message took {clock.Elapsed}");
+            Assert.True(rx.TryRecv(timeout, out Named? received));
+            Assert.True(clock.Elapsed < timeout, $"a queued message took {clock.Elapsed}: the receive waited out its timeout");
             Assert.Equal(s_person, received);
+
+            // Taken: the next timed receive finds nothing and waits its whole timeout again.
+            clock.Restart();
+            Assert.False(rx.TryRecv(timeout, out _));
+            Assert.True(clock.Elapsed >= timeout - TimeSpan.FromMilliseconds(1), $"the second empty receive returned after {clock.Elapsed}");
 
             tx.Dispose();
             clock.Restart();
-            Assert.Throws<IpcDisconnectedException>(() => rx.TryRecv(TimeSpan.FromSeconds(20), out _));
-            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"the disconnection took {clock.Elapsed}");
+            Assert.Throws<IpcDisconnectedException>(() => rx.TryRecv(timeout, out _));
+            Assert.True(clock.Elapsed < timeout, $"the disconnection took {clock.Elapsed}: the receive waited out its timeout");
         }
     }
 
@@ -409,7 +414,7 @@ public class BasicTests
             tx.Send([]);
             Assert.Empty(rx.RecvWithin());
             tx.Dispose();
-            Assert.Throws<IpcDisconnectedException>(() => rx.Recv());
+            Assert.Throws<IpcDisconnectedException>(() => ReceiveExtensions.Bounded(rx.Recv));
         }
     }
 
@@ -427,7 +432,11 @@ public class BasicTests
             tx.Send([1, 2]);
             tx.Send(big);
             await tx.SendAsync(new byte[] { 3 });
-            rx.Recv(destination);
+            ReceiveExtensions.Bounded(() =>
+            {
+                rx.Recv(destination);
+                return true;
+            });
             Assert.True(rx.TryRecv(TimeSpan.FromSeconds(20), destination));
             await rx.RecvAsync(destination).WithTimeout();
             byte[] expected = [0xAA, 1, 2, .. big, 3];
@@ -500,7 +509,7 @@ public class BasicTests
         rx.Dispose();
         Assert.Throws<ObjectDisposedException>(() => tx.Send(1));
         Assert.Throws<ObjectDisposedException>(() => tx.Clone());
-        Assert.Throws<ObjectDisposedException>(() => rx.Recv());
+        Assert.Throws<ObjectDisposedException>(() => ReceiveExtensions.Bounded(rx.Recv));
         Assert.Throws<ObjectDisposedException>(() => rx.TryRecv(out _));
 
         (IpcBytesSender btx, IpcBytesReceiver brx) = Ipc.BytesChannel();
@@ -509,7 +518,7 @@ public class BasicTests
         btx.Dispose();
         brx.Dispose();
         Assert.Throws<ObjectDisposedException>(() => btx.Send([1]));
-        Assert.Throws<ObjectDisposedException>(() => brx.Recv());
+        Assert.Throws<ObjectDisposedException>(() => ReceiveExtensions.Bounded(brx.Recv));
     }
 
     [Fact] // Rust: test_reentrant
@@ -522,6 +531,11 @@ public class BasicTests
             tx.Send(new Reentrant(1, tx));
             Assert.Equal(2, rx.RecvWithin().Value);
             Assert.Equal(1, rx.RecvWithin().Value);
+            Assert.False(rx.TryRecv(out _));
+
+            // The channel is still whole after the re-entrant send: a plain send arrives.
+            tx.Send(new Reentrant(3, null));
+            Assert.Equal(3, rx.RecvWithin().Value);
             Assert.False(rx.TryRecv(out _));
         }
     }

@@ -32,12 +32,12 @@ public class ReceiverSetTests
             Assert.Equal(2, set.Count);
 
             tx0.Send(s_person);
-            IpcMessageReceived first = Assert.IsType<IpcMessageReceived>(Assert.Single(set.Select()));
+            IpcMessageReceived first = Assert.IsType<IpcMessageReceived>(Assert.Single(ReceiveExtensions.Bounded(set.Select)));
             Assert.Equal(id0, first.Id);
             Assert.Equal(s_person, first.Message.Deserialize<Named>());
 
             tx1.Send(s_person with { Age = 1 });
-            IpcMessageReceived second = Assert.IsType<IpcMessageReceived>(Assert.Single(set.Select()));
+            IpcMessageReceived second = Assert.IsType<IpcMessageReceived>(Assert.Single(ReceiveExtensions.Bounded(set.Select)));
             Assert.Equal(id1, second.Id);
             Assert.Equal(s_person with { Age = 1 }, second.Message.Deserialize<Named>());
 
@@ -74,12 +74,13 @@ public class ReceiverSetTests
     }
 
     [Fact] // Rust: try_select_timeout
-    public void TrySelectTimeout_EmptyWaitsTheTimeout_ReadyReturnsAtOnce_ClosedIsReported()
+    public void TrySelectTimeout_Message_ThenEmptyWaitsTheTimeout_TrySelectDoesNotWait_ThenClosed_ThenEmptyAgain()
     {
         (IpcSender<int> tx, IpcReceiver<int> rx) = Ipc.Channel<int>();
         using var set = new IpcReceiverSet();
         ulong id = set.Add(rx);
         TimeSpan timeout = TimeSpan.FromMilliseconds(100);
+        TimeSpan patience = TimeSpan.FromSeconds(20);
 
         var clock = Stopwatch.StartNew();
         Assert.Empty(set.TrySelect(timeout));
@@ -87,16 +88,29 @@ public class ReceiverSetTests
 
         tx.Send(42);
         clock.Restart();
-        IpcMessageReceived message = Assert.IsType<IpcMessageReceived>(Assert.Single(set.TrySelect(TimeSpan.FromSeconds(20))));
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10));
+        IpcMessageReceived message = Assert.IsType<IpcMessageReceived>(Assert.Single(set.TrySelect(patience)));
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(1), $"a ready message took {clock.Elapsed}");
         Assert.Equal(42, message.Message.Deserialize<int>());
 
+        // Taken: a timed select finds nothing and waits its whole timeout.
+        clock.Restart();
+        Assert.Empty(set.TrySelect(timeout));
+        Assert.True(clock.Elapsed >= timeout - TimeSpan.FromMilliseconds(1), $"the empty select after the message returned after {clock.Elapsed}");
+
+        // The non-blocking form does not wait at all.
+        clock.Restart();
+        Assert.Empty(set.TrySelect());
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(1), $"TrySelect() took {clock.Elapsed}");
+
         tx.Dispose();
-        Assert.Equal(new IpcChannelClosed(id), Assert.Single(set.TrySelect(TimeSpan.FromSeconds(20))));
+        clock.Restart();
+        Assert.Equal(new IpcChannelClosed(id), Assert.Single(set.TrySelect(patience)));
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(1), $"the close took {clock.Elapsed}");
+        Assert.Equal(0, set.Count);
 
         clock.Restart();
         Assert.Empty(set.TrySelect(timeout));
-        Assert.True(clock.Elapsed >= timeout - TimeSpan.FromMilliseconds(1));
+        Assert.True(clock.Elapsed >= timeout - TimeSpan.FromMilliseconds(1), $"the empty select after the close returned after {clock.Elapsed}");
     }
 
     [Fact] // Rust: receiver_set_close_before_adding

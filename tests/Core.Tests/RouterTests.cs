@@ -87,7 +87,7 @@ public class RouterTests
 
             router.Shutdown();
             await closed.Task.WithTimeout();
-            Assert.Throws<IpcDisconnectedException>(() => tx.Send(2));
+            ReceiveExtensions.AssertSendRefused(() => tx.Send(2));
         }
     }
 
@@ -147,25 +147,31 @@ public class RouterTests
         }
     }
 
-    [Fact(Timeout = 30_000)] // Rust: router_drops_callbacks_on_sender_shutdown
-    public async Task AddRoute_OnlySenderDisposed_RunsOnClosed()
-    {
-        using var router = new IpcRouter();
-        (IpcSender<int> tx, IpcReceiver<int> rx) = Ipc.Channel<int>();
-        var closed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        router.AddRoute(rx, _ => { }, () => closed.TrySetResult());
-        tx.Dispose();
-        await closed.Task.WithTimeout();
-    }
-
-    [Fact(Timeout = 30_000)] // Rust: router_drops_callbacks_on_cloned_sender_shutdown
-    public async Task AddRoute_ClonesDisposedFirst_OnClosedRunsOnlyAfterTheLastSender()
+    [Fact(Timeout = 60_000)] // Rust: router_drops_callbacks_on_sender_shutdown
+    public async Task AddRoute_OnlySenderDisposed_RunsOnClosed_AndReleasesTheCallbacksAndWhatTheyCapture()
     {
         using var router = new IpcRouter();
         (IpcSender<int> tx, IpcReceiver<int> rx) = Ipc.Channel<int>();
         var closed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var handled = new BlockingCollection<int>();
-        router.AddRoute(rx, handled.Add, () => closed.TrySetResult());
+        WeakReference captured = AddRouteCapturingAnObject(router, rx, handled, closed);
+        tx.Send(1);
+        Assert.True(handled.TryTake(out int first, ReceiveExtensions.Patience));
+        Assert.Equal(1, first);
+
+        tx.Dispose();
+        await closed.Task.WithTimeout();
+        AssertCollected(captured);
+    }
+
+    [Fact(Timeout = 60_000)] // Rust: router_drops_callbacks_on_cloned_sender_shutdown
+    public async Task AddRoute_ClonesDisposedFirst_OnClosedRunsOnlyAfterTheLastSender_ThenTheCallbacksAreReleased()
+    {
+        using var router = new IpcRouter();
+        (IpcSender<int> tx, IpcReceiver<int> rx) = Ipc.Channel<int>();
+        var closed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var handled = new BlockingCollection<int>();
+        WeakReference captured = AddRouteCapturingAnObject(router, rx, handled, closed);
         foreach (IpcSender<int> clone in new[] { tx.Clone(), tx.Clone(), tx.Clone() })
         {
             clone.Dispose();
@@ -176,10 +182,136 @@ public class RouterTests
         Assert.True(handled.TryTake(out int marker, ReceiveExtensions.Patience));
         Assert.Equal(7, marker);
         Assert.False(closed.Task.IsCompleted);
+        Assert.True(captured.IsAlive);
 
         tx.Dispose();
         await closed.Task.WithTimeout();
+        AssertCollected(captured);
     }
+
+    [Fact(Timeout = 60_000)] // Rust: router_once_handler
+    public async Task AddOneShotRoute_TwoMessagesQueued_HandlerRunsOnceWithTheFirst_ThenTheRouteEndsAndIsReleased()
+    {
+        using var router = new IpcRouter();
+        (IpcSender<int> tx, IpcReceiver<int> rx) = Ipc.Channel<int>();
+        using (tx)
+        {
+            tx.Send(1);
+            tx.Send(2);
+            var handled = new BlockingCollection<int>();
+            WeakReference captured = AddOneShotRouteCapturingAnObject(router, rx, handled);
+            Assert.True(handled.TryTake(out int first, ReceiveExtensions.Patience));
+            Assert.Equal(1, first);
+
+            // The route ended after its message: the receiver is closed, so the sender sees the disconnect.
+            ReceiveExtensions.AssertSendRefused(() => tx.Send(3));
+            AssertCollected(captured);
+
+            // Nothing more reached the handler; and the router goes on serving other routes.
+            Assert.Empty(handled);
+            (IpcSender<int> other, IpcReceiver<int> otherRx) = Ipc.Channel<int>();
+            using (other)
+            {
+                var reader = router.RouteToChannel(otherRx);
+                other.Send(4);
+                Assert.Equal(4, await reader.ReadAsync().AsTask().WithTimeout());
+            }
+        }
+    }
+
+    [Fact(Timeout = 300_000)] // Rust: router flood
+    public async Task AddRoute_100RoutesFlooded_With100000MessagesInAll_EveryMessageIsHandledInOrder_ThenEveryRouteCloses()
+    {
+        const int Routes = 100;
+        const int PerRoute = 1_000;
+        using var router = new IpcRouter();
+        var senders = new IpcSender<int>[Routes];
+        int[] next = new int[Routes];
+        int outOfOrder = 0;
+        using var allClosed = new CountdownEvent(Routes);
+        for (int r = 0; r < Routes; r++)
+        {
+            int route = r;
+            (senders[r], IpcReceiver<int> rx) = Ipc.Channel<int>();
+            router.AddRoute(
+                rx,
+                value =>
+                {
+                    // Handlers run on the one router thread: no synchronisation needed.
+                    outOfOrder += value == next[route] ? 0 : 1;
+                    next[route]++;
+                },
+                () => allClosed.Signal());
+        }
+
+        Task flooding = Task.Run(() =>
+        {
+            for (int i = 0; i < PerRoute; i++)
+            {
+                foreach (IpcSender<int> sender in senders)
+                {
+                    sender.Send(i);
+                }
+            }
+
+            foreach (IpcSender<int> sender in senders)
+            {
+                sender.Dispose();
+            }
+        });
+        await flooding.WithTimeout(TimeSpan.FromMinutes(4));
+        Assert.True(allClosed.Wait(TimeSpan.FromMinutes(1)), $"{allClosed.CurrentCount} of {Routes} routes did not close");
+        Assert.Equal(0, outOfOrder);
+        Assert.All(next, handled => Assert.Equal(PerRoute, handled));
+    }
+
+    /// <summary>
+    /// Adds a route whose handler and closed callback both capture a fresh object, and returns a weak reference to
+    /// it; not inlined, so no local of the test keeps the object alive.
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static WeakReference AddRouteCapturingAnObject(IpcRouter router, IpcReceiver<int> rx, BlockingCollection<int> handled, TaskCompletionSource closed)
+    {
+        var state = new object();
+        router.AddRoute(
+            rx,
+            value =>
+            {
+                GC.KeepAlive(state);
+                handled.Add(value);
+            },
+            () =>
+            {
+                GC.KeepAlive(state);
+                closed.TrySetResult();
+            });
+        return new WeakReference(state);
+    }
+
+    /// <summary>Adds a one-shot route whose handler captures a fresh object; returns a weak reference to it.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static WeakReference AddOneShotRouteCapturingAnObject(IpcRouter router, IpcReceiver<int> rx, BlockingCollection<int> handled)
+    {
+        var state = new object();
+        router.AddOneShotRoute<int>(rx, value =>
+        {
+            GC.KeepAlive(state);
+            handled.Add(value);
+        });
+        return new WeakReference(state);
+    }
+
+    /// <summary>Forces collections until the object is gone (the router lets go of a route once onClosed returned); bounded.</summary>
+    private static void AssertCollected(WeakReference reference) =>
+        Poll.Until(
+            () =>
+            {
+                GC.Collect();
+                GC.WaitForPendingFinalizers();
+                GC.Collect();
+                return !reference.IsAlive;
+            },
+            "the closed route's callbacks, and what they capture, to be collected");
 
     [Fact(Timeout = 30_000)] // Rust: router_big_data
     public async Task RouteToChannel_65536TuplesSentFromAnotherThread_ArriveIntact()

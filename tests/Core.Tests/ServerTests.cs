@@ -158,7 +158,7 @@ public class ServerTests
     [Fact]
     public void Connect_NoSuchServer_ThrowsIpcExceptionWithENOENT()
     {
-        IpcException error = Assert.ThrowsAny<IpcException>(() => IpcSender<int>.Connect("/tmp/no-such-ipc-channel-dir/s"));
+        IpcException error = Assert.ThrowsAny<IpcException>(() => IpcSender<int>.Connect($"/tmp/no-such-ipc-channel-{Guid.NewGuid():N}/s"));
         Assert.Equal(2, error.Errno);
         Assert.IsAssignableFrom<IOException>(error);
     }

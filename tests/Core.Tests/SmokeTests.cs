@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Threading.Tasks;
+using IpcChannel.Core.Tests.Helpers;
 using IpcChannel.Tests.Support;
 using Xunit;
 
@@ -20,11 +21,11 @@ public class SmokeTests
         {
             tx.Send(new Person("Ada", 36, [1, 2, 3]));
             tx.Dispose();
-            Person p = rx.Recv();
+            Person p = ReceiveExtensions.Bounded(rx.Recv);
             Assert.Equal("Ada", p.Name);
             Assert.Equal(36, p.Age);
             Assert.Equal(new byte[] { 1, 2, 3 }, p.Blob);
-            Assert.Throws<IpcDisconnectedException>(() => rx.Recv());
+            Assert.Throws<IpcDisconnectedException>(() => ReceiveExtensions.Bounded(rx.Recv));
         }
     }
 
@@ -41,12 +42,12 @@ public class SmokeTests
             tx.Send(new Envelope("hello", replyTx, [region]));
             Assert.Throws<ObjectDisposedException>(() => replyTx.Send(new Person("x", 1, [])));
             Assert.Throws<ObjectDisposedException>(() => region.Length);
-            Envelope e = rx.Recv();
+            Envelope e = ReceiveExtensions.Bounded(rx.Recv);
             Assert.Equal("hello", e.Label);
             Assert.Equal(1 << 20, e.Regions[0].Length);
             Assert.True(e.Regions[0].Span.IndexOfAnyExcept((byte)0xBA) < 0);
             e.ReplyTo.Send(new Person("Bob", 2, [9]));
-            Assert.Equal("Bob", replyRx.Recv().Name);
+            Assert.Equal("Bob", ReceiveExtensions.Bounded(replyRx.Recv).Name);
             e.ReplyTo.Dispose();
             e.Regions[0].Dispose();
         }

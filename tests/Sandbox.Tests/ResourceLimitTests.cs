@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Linq;
 using System.Threading.Tasks;
 using IpcChannel.Sandbox.Tests.Support;
+using IpcChannel.Tests.Support;
 using IpcChannel.Supervisor.Sandbox;
 using Xunit;
 using Xunit.Abstractions;
@@ -23,7 +24,7 @@ public sealed class ResourceLimitTests(ITestOutputHelper output)
     /// as nobody (setpriv before unshare): inside its user namespace it is root, on the host it is not. Seccomp's
     /// process-creation denial is loosened here, so that the limit itself is what stops the bomb.
     /// </summary>
-    [Fact(Timeout = 120_000)]
+    [OtherUserFact(Timeout = 120_000)]
     public async Task ForkBomb_SandboxedAsUnprivilegedUser_StopsAtTheProcessLimit()
     {
         SandboxOptions options = SandboxedWorker.Strict(o =>
@@ -36,7 +37,9 @@ public sealed class ResourceLimitTests(ITestOutputHelper output)
         SandboxMachine machine = SandboxMachine.Detect(options);
         Assert.True(machine.NamespacesWork, machine.NamespacesProblem);
 
-        WorkerRun run = await SandboxedWorker.RunAsync(options, "forkbomb", [ForkAttempts.ToString(CultureInfo.InvariantCulture)], machine: machine);
+        // Nobody must be able to reach the program, wherever the checkout is.
+        using var worker = new WorldReadableCopy(SandboxedWorker.WorkerProgram);
+        WorkerRun run = await SandboxedWorker.RunAsync(options, "forkbomb", [ForkAttempts.ToString(CultureInfo.InvariantCulture)], machine: machine, program: worker.Program);
         output.WriteLine(run.ToString());
         Assert.True(run.ExitCode == 0, run.ToString());
         (int forks, int errno) = ParseForks(run);

@@ -267,7 +267,7 @@ internal static class TransportScenarios
             buffer.ResetWrittenCount();
         }
 
-        // recvmsg, blocking.
+        // poll (with the wake-up eventfd), no timeout.
         Echo("recv", rx.Receive(Timeout.InfiniteTimeSpan, buffer, out ReceivedHandles? h1), h1);
 
         // poll, with a timeout.

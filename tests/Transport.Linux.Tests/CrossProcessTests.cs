@@ -214,7 +214,7 @@ public class CrossProcessTests
 
     /// <summary>
     /// Rust: receiver_set_eintr (#137), extended to every blocking call. The child blocks, on a thread named
-    /// "ipc-eintr", in recvmsg, poll (timed receive, accept), epoll_wait (select, timed select), sendmsg on a full
+    /// "ipc-eintr", in poll (receive without and with a timeout, accept), epoll_wait (select, timed select), sendmsg on a full
     /// channel, and (on the epoll engine's thread) an asynchronous receive. For each, the test waits until /proc
     /// shows the thread inside that system call, stops and continues the child (which makes such calls fail with
     /// EINTR), then sends; the child must deliver exactly what was sent.
@@ -247,7 +247,7 @@ public class CrossProcessTests
 
             string Echo() => Encoding.UTF8.GetString(bootstrap.ReceiveBytes());
 
-            InterruptWhileBlockedIn(Syscalls.RecvMsg, tid);
+            InterruptWhileBlockedIn(Syscalls.Poll, tid);
             toChild.Send("one"u8);
             Assert.Equal("recv:one", Echo());
 

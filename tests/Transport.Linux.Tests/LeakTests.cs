@@ -262,7 +262,7 @@ public class LeakTests
                 neverAccepted.Send("queued at dispose"u8);
             }
 
-            Assert.Throws<IpcException>(() => T.Connect("/tmp/ipc-no-such-server/s"));
+            Assert.Throws<IpcException>(() => T.Connect($"/tmp/ipc-no-such-server-{Guid.NewGuid():N}/s"));
         }
 
         leaks.AssertNoLeak();

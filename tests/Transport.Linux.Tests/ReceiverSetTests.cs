@@ -265,23 +265,49 @@ public class ReceiverSetTests
 
     [Fact]
     [Trait("Rust", "try_select_timeout")]
-    public void TrySelectTimeout_EmptyWaitsTimeout_ReadyReturnsAtOnce()
+    public void TrySelectTimeout_Message_ThenEmptyWaitsTheTimeout_ZeroDoesNotWait_ThenClosed_ThenEmptyAgain()
     {
         (TransportSender tx, TransportReceiver rx) = T.CreateChannel();
         using TransportReceiverSet set = T.CreateReceiverSet();
-        using (tx)
-        {
-            set.Add(rx);
-            var results = new List<TransportSelection>();
-            var clock = Stopwatch.StartNew();
-            Assert.False(set.Select(TimeSpan.FromMilliseconds(50), results));
-            Assert.True(clock.Elapsed >= TimeSpan.FromMilliseconds(49), $"returned after {clock.Elapsed}");
+        TimeSpan timeout = TimeSpan.FromMilliseconds(50);
+        ulong id = set.Add(rx);
+        var results = new List<TransportSelection>();
+        var clock = Stopwatch.StartNew();
+        Assert.False(set.Select(timeout, results));
+        Assert.True(clock.Elapsed >= timeout - TimeSpan.FromMilliseconds(1), $"returned after {clock.Elapsed}");
 
-            tx.Send("ready"u8);
-            clock.Restart();
-            Assert.True(set.Select(TimeSpan.FromSeconds(30), results));
-            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5));
-        }
+        tx.Send("ready"u8);
+        clock.Restart();
+        Assert.True(set.Select(TimeSpan.FromSeconds(30), results));
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(1), $"a ready message took {clock.Elapsed}");
+        TransportSelection message = Assert.Single(results);
+        Assert.Equal((id, false), (message.Id, message.Closed));
+        Assert.Equal("ready"u8.ToArray(), message.Payload);
+        results.Clear();
+
+        // Taken: a timed select finds nothing and waits its whole timeout.
+        clock.Restart();
+        Assert.False(set.Select(timeout, results));
+        Assert.True(clock.Elapsed >= timeout - TimeSpan.FromMilliseconds(1), $"the empty select after the message returned after {clock.Elapsed}");
+
+        // A zero timeout does not wait at all.
+        clock.Restart();
+        Assert.False(set.Select(TimeSpan.Zero, results));
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(1), $"Select(Zero) took {clock.Elapsed}");
+
+        tx.Dispose();
+        clock.Restart();
+        Assert.True(set.Select(TimeSpan.FromSeconds(30), results));
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(1), $"the close took {clock.Elapsed}");
+        TransportSelection closed = Assert.Single(results);
+        Assert.Equal((id, true), (closed.Id, closed.Closed));
+        Assert.Equal(0, set.Count);
+        results.Clear();
+
+        clock.Restart();
+        Assert.False(set.Select(timeout, results));
+        Assert.True(clock.Elapsed >= timeout - TimeSpan.FromMilliseconds(1), $"the empty select after the close returned after {clock.Elapsed}");
+        Assert.Empty(results);
     }
 
     [Fact]

@@ -118,7 +118,7 @@ public class SizeTests
     public static TheoryData<int, int> BoundaryCases()
     {
         var data = new TheoryData<int, int>();
-        foreach (int fds in new[] { 0, 1, 64, 300 })
+        foreach (int fds in new[] { 0, 1, 2, 3, 4, 5, 6, 64, 300 })
         {
             foreach (int delta in new[] { -1, 0, 1 })
             {
@@ -131,7 +131,8 @@ public class SizeTests
 
     /// <summary>
     /// Rust: fragment_tests::full_packet, full_packet_with_N_fds (N = 1…6, 64), overfull_packet,
-    /// overfull_packet_with_63_fds; here at the inline limit −1/0/+1 with 0, 1, 64 and 300 senders (300 needs the
+    /// overfull_packet_with_63_fds; here at the inline limit −1/0/+1 (0: a datagram of exactly
+    /// <see cref="Frames.MaxDatagram"/> bytes) with 0 to 6, 64 and 300 senders (300 needs the
     /// side channel). Each transferred sender then carries a limit-sized message of its own, like Rust's
     /// big_data_with_N_fds.
     /// </summary>

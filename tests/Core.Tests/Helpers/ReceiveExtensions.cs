@@ -1,6 +1,8 @@
 using System;
 using System.Collections.Generic;
 using System.Diagnostics;
+using System.Threading;
+using System.Threading.Tasks;
 
 namespace IpcChannel.Core.Tests.Helpers;
 
@@ -9,6 +11,37 @@ public static class ReceiveExtensions
 {
     /// <summary>How long a test waits for something that should arrive promptly.</summary>
     public static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Runs a blocking call (such as <c>Recv()</c>, which has no timeout of its own) on another thread and waits for
+    /// it at most <see cref="Patience"/>, so a regression fails the test instead of hanging it.
+    /// </summary>
+    /// <returns>What the call returned; an exception it threw is rethrown as is.</returns>
+    public static T Bounded<T>(Func<T> call, TimeSpan? timeout = null)
+    {
+        Task<T> running = Task.Factory.StartNew(call, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        TimeSpan limit = timeout ?? Patience;
+        if (!((IAsyncResult)running).AsyncWaitHandle.WaitOne(limit))
+        {
+            throw new TimeoutException($"The blocking call did not return within {limit}.");
+        }
+
+        return running.GetAwaiter().GetResult();
+    }
+
+    /// <summary>
+    /// Asserts that sending fails with <see cref="IpcDisconnectedException"/> because the receiving end is closed.
+    /// Sends repeatedly (bounded): while another test's child process is between fork and exec it still holds a
+    /// copy of every descriptor, so the first send after a close may still find the peer open.
+    /// </summary>
+    public static void AssertSendRefused(Action send) =>
+        Xunit.Assert.Throws<IpcDisconnectedException>(() =>
+        {
+            for (int i = 0; i < 100_000; i++)
+            {
+                send();
+            }
+        });
 
     /// <summary>Receives the next message, or fails after <see cref="Patience"/>.</summary>
     public static T RecvWithin<T>(this IpcReceiver<T> receiver, TimeSpan? timeout = null) =>

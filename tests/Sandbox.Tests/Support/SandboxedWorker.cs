@@ -34,7 +34,7 @@ public static class SandboxedWorker
     /// <summary>The sandbox turned off.</summary>
     public static SandboxOptions Off() => new() { Enabled = false, WorkerDirectoryRoot = WorkerRoot };
 
-    /// <summary>Plans, prepares, runs and cleans up one worker; returns what it did.</summary>
+    /// <summary>Plans, prepares, runs and cleans up one worker (<paramref name="program"/>, by default <see cref="WorkerProgram"/>); returns what it did.</summary>
     public static async Task<WorkerRun> RunAsync(
         SandboxOptions options,
         string scenario,
