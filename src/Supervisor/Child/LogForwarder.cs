@@ -101,9 +101,9 @@ internal sealed class LogForwarder : ILoggerProvider, ISupportExternalScope
                 Kind = ControlUpKind.Log,
                 Number = (long)logLevel,
                 EventId = eventId.Id,
-                Text1 = category,
-                Text2 = message,
-                Text3 = exception?.ToString(),
+                Text1 = LogRecordLimits.Truncate(category, LogRecordLimits.MaxCategoryLength),
+                Text2 = LogRecordLimits.Truncate(message, LogRecordLimits.MaxMessageLength),
+                Text3 = LogRecordLimits.Truncate(exception?.ToString(), LogRecordLimits.MaxExceptionLength),
             });
         }
     }

@@ -97,8 +97,10 @@ internal sealed partial class IpcSupervisor
 
         WorkerArrival worker = await arrival.ConfigureAwait(false);
 
-        // From now on the control connection takes this worker's limit (the bootstrap server read only the hello).
-        run.ControlUp = worker.Control.ToOpaque().To<ControlUp>(ProtocolResolver.Options.WithMaxMessageSize(slot.Options.MaxMessageSize));
+        // From now on the control connection takes this worker's limit, or the control protocol's own when that is lower:
+        // records, pongs and link senders need no more, whatever size the worker's data messages may have.
+        run.ControlUp = worker.Control.ToOpaque().To<ControlUp>(
+            ProtocolResolver.Options.WithMaxMessageSize(Math.Min(slot.Options.MaxMessageSize, LogRecordLimits.MaxControlMessageSize)));
         run.Scope.Pid = worker.Peer.Pid;
         if (worker.Peer.Pid != run.Process.Pid)
         {

@@ -31,7 +31,7 @@ internal sealed partial class WorkerLogRelay
         _perSecond = recordsPerSecond;
         _tokens = recordsPerSecond;
         _refilledAt = Stopwatch.GetTimestamp();
-        _reportedAt = _refilledAt;
+        _reportedAt = _refilledAt - Stopwatch.Frequency; // the first drop is reported at once, later ones at most once a second
     }
 
     /// <summary>Takes one record's worth from the budget; false (and counted as dropped) when it is spent.</summary>
@@ -74,8 +74,10 @@ internal sealed partial class WorkerLogRelay
 
         using (logger.BeginScope(scope))
         {
-            Exception? exception = record.Text3 is null ? null : new ForwardedException(record.Text3);
-            logger.Log(level, new EventId(record.EventId), record.Text2 ?? string.Empty, exception, static (message, _) => message);
+            string? exceptionText = LogRecordLimits.Truncate(record.Text3, LogRecordLimits.MaxExceptionLength);
+            Exception? exception = exceptionText is null ? null : new ForwardedException(exceptionText);
+            string message = LogRecordLimits.Truncate(record.Text2, LogRecordLimits.MaxMessageLength) ?? string.Empty;
+            logger.Log(level, new EventId(record.EventId), message, exception, static (message, _) => message);
         }
     }
 
