@@ -69,7 +69,7 @@ public sealed class WorkerIdentityTests(ReachableTestHost testHost, ITestOutputH
 
             Assert.True((await a.RequestAsync(new SandboxProbe("status"))).PoolAllowed);
             Assert.Equal(0, HostUserOf(a.Status.Pid)); // root: the supervisor's user
-            LogEntry warning = Assert.Single(host.Logs.Entries, e => e.EventId == 8001);
+            LogEntry warning = host.Logs.Entries.First(e => e.EventId == 8001); // one per start: a restart under load adds another
             Assert.Contains("supervisor's user", warning.Message, StringComparison.Ordinal);
             Assert.Contains(privateDirectory.FullName, warning.Message, StringComparison.Ordinal);
         }

@@ -256,6 +256,8 @@ internal sealed partial class BootstrapServer : IDisposable
                 && _pending.TryRemove(new KeyValuePair<string, Launch>(hello.Token, launch))
                 && launch.Arrival.TrySetResult(new WorkerArrival(client.Receiver, hello, client.Peer)))
             {
+                // Its user is admitted no longer: a restart leases it anew (the lease may then go to another worker).
+                _launchUsers.TryRemove(hello.Token, out _);
                 continue;
             }
 
