@@ -57,6 +57,31 @@ public sealed class WorkerIdentityTests(ReachableTestHost testHost, ITestOutputH
     /// private home would be) makes the supervisor start it as its own user instead, with a warning at every start
     /// that names the path.
     /// </summary>
+    /// <summary>A read-write path the worker's own user could not write (the private root binds it as that user) makes
+    /// the worker start as the supervisor's user, with the path named, instead of a worker that finds it missing.</summary>
+    [PerWorkerUserFact(Timeout = 180_000)]
+    public async Task UnwritableReadWritePath_StartsTheWorkerAsTheSupervisorsUser_WithAWarningNamingThePath()
+    {
+        DirectoryInfo privateDirectory = Directory.CreateTempSubdirectory("ipc-private-rw-");
+        try
+        {
+            File.SetUnixFileMode(privateDirectory.FullName, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            await using SupervisedHost host = Create(o => o.Sandbox.ReadWritePaths.Add(privateDirectory.FullName), "sandbox-a");
+            await host.StartAsync();
+            IpcWorkerClient<SandboxProbe, SandboxReport> a = Client(host, "sandbox-a");
+
+            Assert.True((await a.RequestAsync(new SandboxProbe("status"))).PoolAllowed);
+            Assert.Equal(0, HostUserOf(a.Status.Pid)); // root: the supervisor's user
+            LogEntry warning = host.Logs.Entries.First(e => e.EventId == 8001); // one per start: a restart under load adds another
+            Assert.Contains("supervisor's user", warning.Message, StringComparison.Ordinal);
+            Assert.Contains(privateDirectory.FullName, warning.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            privateDirectory.Delete(recursive: true);
+        }
+    }
+
     [PerWorkerUserFact(Timeout = 180_000)]
     public async Task UnreachableFiles_StartTheWorkerAsTheSupervisorsUser_WithAWarningNamingThePath()
     {

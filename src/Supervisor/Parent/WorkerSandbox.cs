@@ -319,6 +319,18 @@ internal sealed partial class WorkerSandbox : IDisposable
             checks.Add((runtime, UserAccess.Read | UserAccess.Execute));
         }
 
+        // The app's extra paths: the private root binds them as the worker's user, which must reach them (and write
+        // the read-write ones), or they would be left out of its view.
+        foreach (string path in options.ReadOnlyPaths)
+        {
+            checks.Add((path, Directory.Exists(path) ? UserAccess.Read | UserAccess.Execute : UserAccess.Read));
+        }
+
+        foreach (string path in options.ReadWritePaths)
+        {
+            checks.Add((path, Directory.Exists(path) ? UserAccess.Read | UserAccess.Write | UserAccess.Execute : UserAccess.Read | UserAccess.Write));
+        }
+
         if (_bootstrapDirectory is { } bootstrap && Path.GetDirectoryName(bootstrap) is { } above)
         {
             checks.Add((above, UserAccess.Execute)); // the bootstrap directory itself is opened to the workers' group
