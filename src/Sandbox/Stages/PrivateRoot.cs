@@ -100,7 +100,11 @@ internal static class PrivateRoot
 
         string workerDirectory = root + root;
         Directory.CreateDirectory(workerDirectory);
-        string size = config.MaxDiskBytes is long bytes ? string.Create(CultureInfo.InvariantCulture, $",size={bytes}") : "";
+        // The inode count is capped with the size (one per 16 KiB, at least 1024): empty files cost no blocks, but each
+        // inode is kernel memory, which a size cap alone would leave unbounded.
+        string size = config.MaxDiskBytes is long bytes
+            ? string.Create(CultureInfo.InvariantCulture, $",size={bytes},nr_inodes={Math.Max(1024, bytes / (16 * 1024))}")
+            : "";
         MountTmpfs(workerDirectory, "mode=0700" + size);
 
         Pivot(root);
