@@ -220,7 +220,7 @@ public class SandboxTests
 
         // (Where workers cannot have users of their own — not root, a checkout others cannot read — a second warning
         // per start says so; only the missing layer's are counted.)
-        LogEntry[] warnings = host.Logs.Entries.Where(e => e.EventId == 8001 && e.Message.Contains("MemoryCgroup", StringComparison.Ordinal)).ToArray();
+        LogEntry[] warnings = host.Logs.Entries.Where(e => e.EventId == 8001 && e.Message.Contains("without sandbox layer MemoryCgroup", StringComparison.Ordinal)).ToArray();
         Assert.Equal(2, warnings.Length);
         Assert.Equal([1, 2], warnings.Select(w => (int)w.Scope["WorkerIncarnation"]!));
     }
