@@ -60,35 +60,22 @@ public sealed class WorkerIdentityTests(ReachableTestHost testHost, ITestOutputH
     /// <summary>A read-write path the worker's own user could not write (the private root binds it as that user) makes
     /// the worker start as the supervisor's user, with the path named, instead of a worker that finds it missing.</summary>
     [PerWorkerUserFact(Timeout = 180_000)]
-    public async Task UnwritableReadWritePath_StartsTheWorkerAsTheSupervisorsUser_WithAWarningNamingThePath()
-    {
-        DirectoryInfo privateDirectory = Directory.CreateTempSubdirectory("ipc-private-rw-");
-        try
-        {
-            File.SetUnixFileMode(privateDirectory.FullName, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-            await using SupervisedHost host = Create(o => o.Sandbox.ReadWritePaths.Add(privateDirectory.FullName), "sandbox-a");
-            await host.StartAsync();
-            IpcWorkerClient<SandboxProbe, SandboxReport> a = Client(host, "sandbox-a");
-
-            Assert.True((await a.RequestAsync(new SandboxProbe("status"))).PoolAllowed);
-            Assert.Equal(0, HostUserOf(a.Status.Pid)); // root: the supervisor's user
-            LogEntry warning = host.Logs.Entries.First(e => e.EventId == 8001); // one per start: a restart under load adds another
-            Assert.Contains("supervisor's user", warning.Message, StringComparison.Ordinal);
-            Assert.Contains(privateDirectory.FullName, warning.Message, StringComparison.Ordinal);
-        }
-        finally
-        {
-            privateDirectory.Delete(recursive: true);
-        }
-    }
+    public Task UnwritableReadWritePath_StartsTheWorkerAsTheSupervisorsUser_WithAWarningNamingThePath() =>
+        AssertStartsAsTheSupervisorsUserNamingAsync((o, privateDirectory) => o.Sandbox.ReadWritePaths.Add(privateDirectory));
 
     [PerWorkerUserFact(Timeout = 180_000)]
-    public async Task UnreachableFiles_StartTheWorkerAsTheSupervisorsUser_WithAWarningNamingThePath()
+    public Task UnreachableFiles_StartTheWorkerAsTheSupervisorsUser_WithAWarningNamingThePath() =>
+        AssertStartsAsTheSupervisorsUserNamingAsync((o, privateDirectory) => o.Sandbox.WorkerDirectoryRoot = Path.Combine(privateDirectory, "workers"));
+
+    /// <summary>Configures a worker with a path inside a new 0700 directory of root's, which a user of its own cannot
+    /// reach: the worker starts as the supervisor's user, and the warning names that directory.</summary>
+    private async Task AssertStartsAsTheSupervisorsUserNamingAsync(Action<IpcWorkerOptions, string> usePrivateDirectory)
     {
         DirectoryInfo privateDirectory = Directory.CreateTempSubdirectory("ipc-private-");
         try
         {
-            await using SupervisedHost host = Create(o => o.Sandbox.WorkerDirectoryRoot = Path.Combine(privateDirectory.FullName, "workers"), "sandbox-a");
+            File.SetUnixFileMode(privateDirectory.FullName, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            await using SupervisedHost host = Create(o => usePrivateDirectory(o, privateDirectory.FullName), "sandbox-a");
             await host.StartAsync();
             IpcWorkerClient<SandboxProbe, SandboxReport> a = Client(host, "sandbox-a");
 
