@@ -1,9 +1,14 @@
 using System;
 using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
 using IpcChannel.Supervisor.Parent;
 using IpcChannel.Supervisor.Protocol;
+using IpcChannel.Supervisor.Tests.Support;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Xunit;
 
 namespace IpcChannel.Supervisor.Tests;
@@ -64,6 +69,44 @@ public sealed class ControlOutboxTests
         Assert.Equal(OutboxPost.Closed, run.Post(Filler(0)));
         Assert.NotNull(run.OutboxWriter);
         await run.OutboxWriter!.WaitAsync(Generous);
+    }
+
+    /// <summary>The supervisor's send: it returns at once whatever the worker does, and a worker whose outbox filled
+    /// up is killed (marked down, its reason recorded and logged), so the caller (a sibling's control pump, the restart
+    /// loop) goes on.</summary>
+    [Fact]
+    public void SupervisorSend_ToAWorkerThatReadsNothing_NeverBlocks_AndKillsItWithTheReason()
+    {
+        using var capture = new CapturingLoggerProvider();
+        using ILoggerFactory loggers = LoggerFactory.Create(b => b.AddProvider(capture).SetMinimumLevel(LogLevel.Trace));
+        using var meters = new Meters();
+        var supervisor = new IpcSupervisor([], [], Options.Create(new IpcSupervisorOptions()), null!, [], loggers, meters, null!);
+        var (sender, receiver) = Ipc.Channel<ControlDown>(ProtocolResolver.Options);
+        using IpcReceiver<ControlDown> unread = receiver;
+        WorkerRun run = NewRun(sender);
+
+        var watch = Stopwatch.StartNew();
+        int sent = 0;
+        while (sent < 1_000_000 && supervisor.TrySend(run, Filler(sent)))
+        {
+            sent++;
+        }
+
+        Assert.True(watch.Elapsed < Generous, $"sending took {watch.Elapsed}");
+        Assert.True(sent < 1_000_000, "the outbox never filled");
+        Assert.Equal(IpcSupervisor.OutboxFullReason, run.Reason);
+        Assert.False(run.TryMarkDown());
+        Assert.Contains(capture.Entries, e => e.Message.Contains(IpcSupervisor.OutboxFullReason, StringComparison.Ordinal));
+        run.Complete(137);
+    }
+
+    private sealed class Meters : IMeterFactory
+    {
+        public Meter Create(MeterOptions options) => new(options);
+
+        public void Dispose()
+        {
+        }
     }
 
     /// <summary>The twin: the blocking send the supervisor used before the outbox hangs on the same channel, so the

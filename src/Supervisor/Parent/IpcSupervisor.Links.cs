@@ -60,7 +60,7 @@ internal sealed partial class IpcSupervisor
     /// whose outbox is full is not reading its control channel: it is killed, so that it delays no one.
     /// </summary>
     /// <returns>Whether the message was queued; when not, the caller still owns the handles it carries.</returns>
-    private bool TrySend(WorkerRun run, ControlDown message)
+    internal bool TrySend(WorkerRun run, ControlDown message)
     {
         switch (run.Post(message))
         {
