@@ -55,16 +55,26 @@ internal sealed partial class IpcSupervisor
         }
     }
 
-    private static bool TrySend(WorkerRun run, ControlDown message)
+    /// <summary>
+    /// Queues a control message for <paramref name="run"/> without blocking (see <see cref="WorkerRun.Post"/>). A worker
+    /// whose outbox is full is not reading its control channel: it is killed, so that it delays no one.
+    /// </summary>
+    /// <returns>Whether the message was queued; when not, the caller still owns the handles it carries.</returns>
+    internal bool TrySend(WorkerRun run, ControlDown message)
     {
-        try
+        switch (run.Post(message))
         {
-            run.Control!.Send(message);
-            return true;
-        }
-        catch (Exception e) when (e is IpcException or ObjectDisposedException)
-        {
-            return false;
+            case OutboxPost.Queued:
+                return true;
+            case OutboxPost.Full:
+                Kill(run, OutboxFullReason);
+                return false;
+            default:
+                return false;
         }
     }
+
+    /// <summary>Why a worker whose control outbox filled up is killed.</summary>
+    internal static readonly string OutboxFullReason =
+        $"not reading its control channel: {WorkerRun.OutboxCapacity} control messages were waiting unsent";
 }

@@ -85,7 +85,11 @@ internal sealed partial class IpcSupervisor
                     return;
                 }
 
-                await run.Control!.SendAsync(new ControlDown { Kind = ControlDownKind.Ping, Number = ++sequence }).ConfigureAwait(false);
+                // Through the outbox, in order with links and stops; a worker that does not read them is killed there.
+                if (!TrySend(run, new ControlDown { Kind = ControlDownKind.Ping, Number = ++sequence }))
+                {
+                    return;
+                }
             }
         }
         catch (Exception e) when (e is IpcException or ObjectDisposedException or OperationCanceledException)
