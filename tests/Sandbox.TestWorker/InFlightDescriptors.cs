@@ -1,24 +1,20 @@
 using System;
 using System.Collections.Generic;
 using System.Runtime.InteropServices;
+using static IpcChannel.Sandbox.TestWorker.Native;
 
 namespace IpcChannel.Tests.Support;
 
 /// <summary>
 /// Queues descriptors in flight the way an attacking worker does: one descriptor, many times per message, on a
 /// SOCK_SEQPACKET socketpair (the type the sandbox's seccomp filter allows) that is kept and never read; the kernel counts them against the sender's user. Shared by the
-/// sandbox test worker and the supervisor test host (linked into both).
+/// sandbox test worker and the supervisor test host (linked into both, with <c>Native.cs</c>, whose raw calls it uses).
 /// </summary>
-internal static unsafe partial class InFlightDescriptors
+internal static unsafe class InFlightDescriptors
 {
     /// <summary>The most descriptors one SCM_RIGHTS message carries here (the kernel's SCM_MAX_FD is 253).</summary>
     public const int PerMessage = 250;
 
-    private const int AF_UNIX = 1;
-    private const int SOCK_SEQPACKET = 5;
-    private const int SOCK_CLOEXEC = 0x80000;
-    private const int SOL_SOCKET = 1;
-    private const int SCM_RIGHTS = 1;
     private const int MSG_DONTWAIT = 0x40;
 
     /// <summary>
@@ -79,40 +75,4 @@ internal static unsafe partial class InFlightDescriptors
 
         return held == 1 ? 0 : errno;
     }
-
-    [StructLayout(LayoutKind.Sequential)]
-    private struct IoVec
-    {
-        public void* Base;
-        public nuint Length;
-    }
-
-    [StructLayout(LayoutKind.Sequential)]
-    private struct MsgHdr
-    {
-        public void* Name;
-        public uint NameLength;
-        public IoVec* Iov;
-        public nuint IovLength;
-        public void* Control;
-        public nuint ControlLength;
-        public int Flags;
-    }
-
-    [StructLayout(LayoutKind.Sequential)]
-    private struct CMsgHdr
-    {
-        public nuint Length;
-        public int Level;
-        public int Type;
-    }
-
-    [LibraryImport("libc", EntryPoint = "socketpair", SetLastError = true)]
-    private static partial int SocketPair(int domain, int type, int protocol, int* fds);
-
-    [LibraryImport("libc", EntryPoint = "sendmsg", SetLastError = true)]
-    private static partial nint SendMsg(int fd, MsgHdr* message, int flags);
-
-    [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
-    private static partial int Close(int fd);
 }
