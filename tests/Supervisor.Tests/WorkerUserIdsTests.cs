@@ -118,6 +118,7 @@ public sealed class WorkerUserIdsTests : IDisposable
         Assert.Equal(Group, GroupOf(directory));
         Assert.Equal(Group, GroupOf(server.Name));
 
+        _ = server.Expect("token");
         Assert.False(server.IsLaunchUser(Admitted));
         server.AdmitUser("token", (int)Admitted);
         Assert.True(server.IsLaunchUser(Admitted));

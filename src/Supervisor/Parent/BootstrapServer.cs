@@ -38,9 +38,6 @@ internal sealed partial class BootstrapServer : IDisposable
     private readonly bool _trustPeers;
     private readonly Task _accepting;
 
-    /// <summary>The host user ID of each launch in progress that runs as a user of its own, by launch token.</summary>
-    private readonly ConcurrentDictionary<string, uint> _launchUsers = new(StringComparer.Ordinal);
-
     /// <summary>Creates the server and starts accepting.</summary>
     /// <param name="logger">The supervisor's logger.</param>
     /// <param name="firstMessageTimeout">How long a connection may stay silent before its hello.</param>
@@ -77,7 +74,13 @@ internal sealed partial class BootstrapServer : IDisposable
     /// <summary>Admits connections from <paramref name="userId"/> while the launch with <paramref name="token"/> is in progress.</summary>
     /// <param name="token">The launch's token (given to <see cref="Expect"/>).</param>
     /// <param name="userId">The host user ID the worker runs as.</param>
-    public void AdmitUser(string token, int userId) => _launchUsers[token] = (uint)userId;
+    public void AdmitUser(string token, int userId)
+    {
+        if (_pending.TryGetValue(token, out Launch? launch))
+        {
+            Volatile.Write(ref launch.UserId, userId);
+        }
+    }
 
     /// <summary>The name workers connect to.</summary>
     public string Name => _server.Name;
@@ -105,15 +108,14 @@ internal sealed partial class BootstrapServer : IDisposable
     public void Forget(string token)
     {
         _pending.TryRemove(token, out _);
-        _launchUsers.TryRemove(token, out _);
     }
 
     /// <summary>Whether a launch in progress runs as <paramref name="uid"/>.</summary>
     internal bool IsLaunchUser(uint uid)
     {
-        foreach (KeyValuePair<string, uint> launch in _launchUsers)
+        foreach (Launch launch in _pending.Values)
         {
-            if (launch.Value == uid)
+            if (launch.RunsAs(uid))
             {
                 return true;
             }
@@ -156,15 +158,14 @@ internal sealed partial class BootstrapServer : IDisposable
     /// <summary>
     /// The filter, run before anything of a peer is read: a process of a launch in progress, running as this user or
     /// as that launch's own user. While a launch's process is being started (between <see cref="Expect"/> and
-    /// <see cref="Launched"/>, a few microseconds) its pid is not known yet, and its process is let through to the
+    /// <see cref="Launched"/>: the sandbox plan, its preparation and the process start) its pid is not known yet, and any process is let through to the
     /// token check.
     /// </summary>
     private bool Admits(IpcPeer peer)
     {
-        foreach (KeyValuePair<string, Launch> launch in _pending)
+        foreach (Launch launch in _pending.Values)
         {
-            bool user = peer.Uid == _uid || (_launchUsers.TryGetValue(launch.Key, out uint own) && own == peer.Uid);
-            if (user && IsOf(launch.Value, peer.Pid))
+            if ((peer.Uid == _uid || launch.RunsAs(peer.Uid)) && IsOf(launch, peer.Pid))
             {
                 return true;
             }
@@ -224,6 +225,11 @@ internal sealed partial class BootstrapServer : IDisposable
     {
         public readonly TaskCompletionSource<WorkerArrival> Arrival = new(TaskCreationOptions.RunContinuationsAsynchronously);
         public int Pid;
+
+        /// <summary>The host user ID the launch runs as when it has a user of its own (-1: the supervisor's).</summary>
+        public int UserId = -1;
+
+        public bool RunsAs(uint uid) => Volatile.Read(ref UserId) is int own and >= 0 && (uint)own == uid;
     }
 
     private async Task AcceptLoopAsync()
@@ -256,8 +262,6 @@ internal sealed partial class BootstrapServer : IDisposable
                 && _pending.TryRemove(new KeyValuePair<string, Launch>(hello.Token, launch))
                 && launch.Arrival.TrySetResult(new WorkerArrival(client.Receiver, hello, client.Peer)))
             {
-                // Its user is admitted no longer: a restart leases it anew (the lease may then go to another worker).
-                _launchUsers.TryRemove(hello.Token, out _);
                 continue;
             }
 
