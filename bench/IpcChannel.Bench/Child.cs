@@ -70,7 +70,7 @@ internal static class Child
                     for (int i = 0; i < count; i++)
                     {
                         writer.ResetWrittenCount();
-                        bytesIn.Recv(writer);
+                        bytesIn.Receive(writer);
                         bytesOut.Send(writer.WrittenSpan);
                     }
 
@@ -79,7 +79,7 @@ internal static class Child
                     for (int i = 0; i < count; i++)
                     {
                         writer.ResetWrittenCount();
-                        bytesIn.Recv(writer);
+                        bytesIn.Receive(writer);
                     }
 
                     bytesOut.Send(one);
@@ -87,14 +87,14 @@ internal static class Child
                 case ("echo", "ipc-typed"):
                     for (int i = 0; i < count; i++)
                     {
-                        blobOut.Send(blobIn.Recv());
+                        blobOut.Send(blobIn.Receive());
                     }
 
                     break;
                 case ("sink", "ipc-typed"):
                     for (int i = 0; i < count; i++)
                     {
-                        blobIn.Recv();
+                        blobIn.Receive();
                     }
 
                     blobOut.Send(new Blob(0, one));
@@ -102,14 +102,14 @@ internal static class Child
                 case ("echo", "ipc-small"):
                     for (int i = 0; i < count; i++)
                     {
-                        smallOut.Send(smallIn.Recv());
+                        smallOut.Send(smallIn.Receive());
                     }
 
                     break;
                 case ("echo", "net-raw") when size <= 65536:
                     for (int i = 0; i < count; i++)
                     {
-                        int got = Native.RecvDatagram(seq, buffer);
+                        int got = Native.ReceiveDatagram(seq, buffer);
                         Native.SendDatagram(seq, buffer.AsSpan(0, got));
                     }
 
@@ -117,7 +117,7 @@ internal static class Child
                 case ("echo", "net-raw"):
                     for (int i = 0; i < count; i++)
                     {
-                        Native.RecvExactly(stream, buffer.AsSpan(0, (int)size));
+                        Native.ReceiveExactly(stream, buffer.AsSpan(0, (int)size));
                         Native.SendAll(stream, buffer.AsSpan(0, (int)size));
                     }
 
@@ -125,7 +125,7 @@ internal static class Child
                 case ("sink", "net-raw"):
                     for (int i = 0; i < count; i++)
                     {
-                        Native.RecvDatagram(seq, buffer);
+                        Native.ReceiveDatagram(seq, buffer);
                     }
 
                     Native.SendDatagram(seq, one);
@@ -160,14 +160,14 @@ internal static class Child
                 case ("fds", "ipc"):
                     for (int i = 0; i < count; i++)
                     {
-                        bagOut.Send(bagIn.Recv());
+                        bagOut.Send(bagIn.Receive());
                     }
 
                     break;
                 case ("fds", "net-raw"):
                     for (int i = 0; i < count; i++)
                     {
-                        int got = Native.RecvFds(fdSocket, fds);
+                        int got = Native.ReceiveFds(fdSocket, fds);
                         Native.SendFds(fdSocket, fds.AsSpan(0, got));
                     }
 
@@ -175,7 +175,7 @@ internal static class Child
                 case ("shm", "ipc"):
                     for (int i = 0; i < count; i++)
                     {
-                        ShmMessage message = shmIn.Recv();
+                        ShmMessage message = shmIn.Receive();
                         long sum;
                         using (IpcSharedMemory memory = message.Memory)
                         {

@@ -121,9 +121,9 @@ internal static unsafe class InProcess
                 {
                     tx.Send(payload);
                     writer.ResetWrittenCount();
-                    rx.Recv(writer);
+                    rx.Receive(writer);
                 });
-                r.Note = "Send(span) + Recv(ArrayBufferWriter) on one thread; alloc = managed bytes per message";
+                r.Note = "Send(span) + Receive(ArrayBufferWriter) on one thread; alloc = managed bytes per message";
                 add(r);
             }
         }
@@ -136,9 +136,9 @@ internal static unsafe class InProcess
             Result r = Time("alloc", "ipc-typed-small", 0, plan.AllocMessages, () =>
             {
                 stx.Send(small);
-                srx.Recv();
+                srx.Receive();
             });
-            r.Note = "typed Send + Recv of the small record on one thread (the received record must be allocated)";
+            r.Note = "typed Send + Receive of the small record on one thread (the received record must be allocated)";
             add(r);
         }
     }
@@ -234,7 +234,7 @@ internal static unsafe class InProcess
         // assembly file (it fails with FileNotFoundException).
         (IpcSender<int> warmTx, IpcReceiver<int> warmRx) = Ipc.Channel<int>();
         warmTx.Send(1);
-        warmRx.TryRecv(out int _);
+        warmRx.TryReceive(out int _);
         warmTx.Dispose();
         warmRx.Dispose();
         var result = new Result { Placement = Placement, Scenario = "live-channels", Impl = "ipc-typed", Size = count, Iterations = 1 };
@@ -274,7 +274,7 @@ internal static unsafe class InProcess
         foreach ((IpcSender<int> tx, IpcReceiver<int> rx) in channels)
         {
             tx.Send(working);
-            if (rx.TryRecv(out int value) && value == working)
+            if (rx.TryReceive(out int value) && value == working)
             {
                 working++;
             }

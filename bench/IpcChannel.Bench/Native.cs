@@ -177,7 +177,7 @@ internal static unsafe partial class Native
     }
 
     /// <summary>Reads exactly <paramref name="data"/>.Length bytes of a stream socket.</summary>
-    public static void RecvExactly(int fd, Span<byte> data)
+    public static void ReceiveExactly(int fd, Span<byte> data)
     {
         fixed (byte* start = data)
         {
@@ -221,7 +221,7 @@ internal static unsafe partial class Native
     }
 
     /// <summary>Receives one datagram; returns its length.</summary>
-    public static int RecvDatagram(int fd, Span<byte> buffer)
+    public static int ReceiveDatagram(int fd, Span<byte> buffer)
     {
         fixed (byte* start = buffer)
         {
@@ -284,7 +284,7 @@ internal static unsafe partial class Native
     }
 
     /// <summary>recvmsg of one datagram with descriptors; returns how many arrived (written to <paramref name="fds"/>).</summary>
-    public static int RecvFds(int socket, Span<int> fds)
+    public static int ReceiveFds(int socket, Span<int> fds)
     {
         byte* payload = stackalloc byte[8];
         IoVec iov = new() { Base = payload, Length = 8 };

@@ -595,7 +595,7 @@ internal sealed class Report(Meta meta, List<Result> results, Plan plan)
         md.AppendLine("|---|---:|---:|---:|");
         foreach (Result r in inProc.Where(r => r.Scenario == "alloc"))
         {
-            md.AppendLine(CultureInfo.InvariantCulture, $"| {(r.Impl == "ipc-bytes" ? "bytes channel, Recv(ArrayBufferWriter)" : "typed small record, Recv()")} | {(r.Impl == "ipc-bytes" ? Size(r.Size) : "small record")} | {F(r.AllocBytesPerOp ?? double.NaN)} | {F(r.MeanUs, "F2")} |");
+            md.AppendLine(CultureInfo.InvariantCulture, $"| {(r.Impl == "ipc-bytes" ? "bytes channel, Receive(ArrayBufferWriter)" : "typed small record, Receive()")} | {(r.Impl == "ipc-bytes" ? Size(r.Size) : "small record")} | {F(r.AllocBytesPerOp ?? double.NaN)} | {F(r.MeanUs, "F2")} |");
         }
 
         md.AppendLine();

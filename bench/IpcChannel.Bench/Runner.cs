@@ -332,7 +332,7 @@ internal sealed class Runner : IDisposable
         {
             boot.BytesDown.Send(payload);
             writer.ResetWrittenCount();
-            boot.BytesUp.Recv(writer);
+            boot.BytesUp.Receive(writer);
         });
         Check(r, writer.WrittenSpan.SequenceEqual(payload), "ipc-bytes");
 
@@ -341,7 +341,7 @@ internal sealed class Runner : IDisposable
         r = Measure("roundtrip", "ipc-typed", "echo", "ipc-typed", size, n, () =>
         {
             boot.BlobDown.Send(blob);
-            back = boot.BlobUp.Recv();
+            back = boot.BlobUp.Receive();
         });
         Check(r, back is not null && back.Data.AsSpan().SequenceEqual(payload), "ipc-typed");
         back = null;
@@ -353,7 +353,7 @@ internal sealed class Runner : IDisposable
             r = Measure("roundtrip", "net-raw", "echo", "net-raw", size, n, () =>
             {
                 Native.SendDatagram(_seq, payload);
-                got = Native.RecvDatagram(_seq, buffer);
+                got = Native.ReceiveDatagram(_seq, buffer);
             });
             Check(r, got == size && buffer.AsSpan(0, got).SequenceEqual(payload), "net-raw");
             r.Note = "SOCK_SEQPACKET";
@@ -363,7 +363,7 @@ internal sealed class Runner : IDisposable
             r = Measure("roundtrip", "net-raw", "echo", "net-raw", size, n, () =>
             {
                 Native.SendAll(_stream, payload);
-                Native.RecvExactly(_stream, buffer);
+                Native.ReceiveExactly(_stream, buffer);
             });
             Check(r, buffer.AsSpan().SequenceEqual(payload), "net-raw");
             r.Note = "SOCK_STREAM";
@@ -401,7 +401,7 @@ internal sealed class Runner : IDisposable
         Result r = Measure("roundtrip", "ipc-typed-small", "echo", "ipc-small", serialized, _plan.SmallIterations, () =>
         {
             boot.SmallDown.Send(small);
-            back = boot.SmallUp.Recv();
+            back = boot.SmallUp.Receive();
         });
         Check(r, back == small || (back is not null && back.Id == small.Id && back.Name == small.Name && back.Data.AsSpan().SequenceEqual(small.Data)), "small record");
         r.Note = $"record(int, string[{small.Name.Length}], byte[8]) = {serialized} B of MessagePack";
@@ -423,11 +423,11 @@ internal sealed class Runner : IDisposable
         Rate("ipc-bytes", () => boot.BytesDown.Send(payload), () =>
         {
             writer.ResetWrittenCount();
-            boot.BytesUp.Recv(writer);
+            boot.BytesUp.Receive(writer);
         });
-        Rate("ipc-typed", () => boot.BlobDown.Send(blob), () => boot.BlobUp.Recv());
+        Rate("ipc-typed", () => boot.BlobDown.Send(blob), () => boot.BlobUp.Receive());
         byte[] buffer = new byte[256];
-        Rate("net-raw", () => Native.SendDatagram(_seq, payload), () => Native.RecvDatagram(_seq, buffer));
+        Rate("net-raw", () => Native.SendDatagram(_seq, payload), () => Native.ReceiveDatagram(_seq, buffer));
         Rate("pipes", () => _pipes!.Send(payload), () => _pipes!.Receive());
         Rate("uds-socket", () => _socket!.Send(payload), () => _socket!.Receive());
         Rate("msgpack-socket", () => _msgpack!.SendMessagePack(blob, _mpOptions), () => _msgpack!.ReceiveMessagePack<Blob>(_mpOptions));
@@ -495,14 +495,14 @@ internal sealed class Runner : IDisposable
             Result r = Measure("fds", "ipc-typed", "fds", "ipc", n, _plan.FdIterations, () =>
             {
                 boot.BagDown.Send(bag);
-                bag = boot.BagUp.Recv();
+                bag = boot.BagUp.Receive();
             });
             Check(r, bag.Senders.Count == n, "sender count");
             if (n > 0)
             {
                 // The senders went there and back: they must still reach their receivers.
                 bag.Senders[^1].Send(7);
-                Check(r, receivers[^1].TryRecv(TimeSpan.FromSeconds(5), out int seven) && seven == 7, "a returned sender does not work");
+                Check(r, receivers[^1].TryReceive(TimeSpan.FromSeconds(5), out int seven) && seven == 7, "a returned sender does not work");
             }
 
             r.Note = $"SenderBag(int, List<IpcSender<int>>) with {n} senders";
@@ -529,7 +529,7 @@ internal sealed class Runner : IDisposable
             r = Measure("fds", "net-raw", "fds", "net-raw", n, _plan.FdIterations, () =>
             {
                 Native.SendFds(_fdSocket, fds);
-                got = Native.RecvFds(_fdSocket, fds);
+                got = Native.ReceiveFds(_fdSocket, fds);
             });
             Check(r, got == n, "descriptor count");
             foreach (int fd in fds.Concat(peers))
@@ -551,7 +551,7 @@ internal sealed class Runner : IDisposable
         {
             IpcSharedMemory memory = IpcSharedMemory.FromBytes(source);
             boot.ShmDown.Send(new ShmMessage(id++, memory));
-            sum = boot.AckUp.Recv();
+            sum = boot.AckUp.Receive();
         });
         Check(r, sum == expected, "checksum");
         r.Note = "IpcSharedMemory.FromBytes(16 MiB) → send → child maps it and reads every byte (vector sum) → 8-byte ack";

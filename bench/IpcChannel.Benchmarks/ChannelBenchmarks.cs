@@ -60,12 +60,12 @@ public class BytesChannelBenchmarks : IDisposable
         _payload = new byte[Size];
     }
 
-    [Benchmark(Description = "Send + Recv(IBufferWriter)")]
+    [Benchmark(Description = "Send + Receive(IBufferWriter)")]
     public int SendReceive()
     {
         _tx!.Send(_payload);
         _writer.ResetWrittenCount();
-        _rx!.Recv(_writer);
+        _rx!.Receive(_writer);
         return _writer.WrittenCount;
     }
 
@@ -109,7 +109,7 @@ public class SenderTransferBenchmarks : IDisposable
     public int Transfer()
     {
         _tx!.Send(_bag);
-        _bag = _rx!.Recv();
+        _bag = _rx!.Receive();
         return _bag.Senders.Count;
     }
 

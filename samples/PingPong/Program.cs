@@ -26,7 +26,7 @@ int RunParent()
         for (int n = 1; n <= 3; n++)
         {
             toChild.Send(new ParentMessage("ping", n));
-            ChildMessage pong = fromChild.Recv();
+            ChildMessage pong = fromChild.Receive();
             Console.WriteLine($"parent: ping {n} -> {pong.Kind} {pong.Number}");
         }
 
@@ -35,19 +35,19 @@ int RunParent()
         using (sideRx)
         {
             toChild.Send(new ParentMessage("side-channel", 0, Side: sideTx));
-            Console.WriteLine($"parent: on the side channel: '{sideRx.Recv()}'");
+            Console.WriteLine($"parent: on the side channel: '{sideRx.Receive()}'");
         }
 
         // 4 MiB of shared memory: the child maps the same pages.
         var blob = IpcSharedMemory.FromByte(7, 4 << 20);
         toChild.Send(new ParentMessage("shared-memory", 0, Blob: blob));
-        ChildMessage sum = fromChild.Recv();
+        ChildMessage sum = fromChild.Receive();
         Console.WriteLine($"parent: the child summed the shared memory: {sum.Number} (expected {7L * (4 << 20)})");
 
         toChild.Send(new ParentMessage("bye", 0));
         try
         {
-            fromChild.Recv();
+            fromChild.Receive();
         }
         catch (IpcDisconnectedException)
         {
@@ -75,7 +75,7 @@ int RunChild(string name)
         toParent.Send(new ChildMessage("hello", 0, $"hello from child {Environment.ProcessId}", inbox));
         while (true)
         {
-            ParentMessage message = fromParent.Recv();
+            ParentMessage message = fromParent.Receive();
             switch (message.Kind)
             {
                 case "ping":

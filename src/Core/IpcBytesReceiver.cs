@@ -41,7 +41,7 @@ public sealed class IpcBytesReceiver : IDisposable, IIpcChannelHandle
     /// <exception cref="IpcDisconnectedException">Every sender is gone and every message was received.</exception>
     /// <exception cref="ObjectDisposedException">This receiver was disposed or moved, also while this call was waiting.</exception>
     /// <exception cref="InvalidOperationException">Another receive is in progress on this receiver.</exception>
-    public byte[] Recv()
+    public byte[] Receive()
     {
         TryReceiveArray(Timeout.InfiniteTimeSpan, out byte[]? data);
         return data!;
@@ -53,7 +53,7 @@ public sealed class IpcBytesReceiver : IDisposable, IIpcChannelHandle
     /// <exception cref="IpcDisconnectedException">Every sender is gone and every message was received.</exception>
     /// <exception cref="ObjectDisposedException">This receiver was disposed or moved, also while this call was waiting.</exception>
     /// <exception cref="InvalidOperationException">Another receive is in progress on this receiver.</exception>
-    public bool TryRecv([MaybeNullWhen(false)] out byte[] data) => TryReceiveArray(TimeSpan.Zero, out data);
+    public bool TryReceive([MaybeNullWhen(false)] out byte[] data) => TryReceiveArray(TimeSpan.Zero, out data);
 
     /// <summary>Waits up to <paramref name="timeout"/> for a message.</summary>
     /// <param name="timeout">How long to wait; <see cref="Timeout.InfiniteTimeSpan"/> waits forever.</param>
@@ -62,7 +62,7 @@ public sealed class IpcBytesReceiver : IDisposable, IIpcChannelHandle
     /// <exception cref="IpcDisconnectedException">Every sender is gone and every message was received.</exception>
     /// <exception cref="ObjectDisposedException">This receiver was disposed or moved, also while this call was waiting.</exception>
     /// <exception cref="InvalidOperationException">Another receive is in progress on this receiver.</exception>
-    public bool TryRecv(TimeSpan timeout, [MaybeNullWhen(false)] out byte[] data) => TryReceiveArray(timeout, out data);
+    public bool TryReceive(TimeSpan timeout, [MaybeNullWhen(false)] out byte[] data) => TryReceiveArray(timeout, out data);
 
     /// <summary>Waits asynchronously for the next message.</summary>
     /// <param name="cancellationToken">Cancels the wait; a cancelled receive consumed nothing.</param>
@@ -71,12 +71,12 @@ public sealed class IpcBytesReceiver : IDisposable, IIpcChannelHandle
     /// <exception cref="ObjectDisposedException">This receiver was disposed or moved, also while this call was waiting.</exception>
     /// <exception cref="InvalidOperationException">Another receive is in progress on this receiver.</exception>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    public async ValueTask<byte[]> RecvAsync(CancellationToken cancellationToken = default)
+    public async ValueTask<byte[]> ReceiveAsync(CancellationToken cancellationToken = default)
     {
         IpcSerializationContext context = _options.RentContext();
         try
         {
-            await RecvAsync(context.Buffer, cancellationToken).ConfigureAwait(false);
+            await ReceiveAsync(context.Buffer, cancellationToken).ConfigureAwait(false);
             return context.Buffer.WrittenSpan.ToArray();
         }
         finally
@@ -90,7 +90,7 @@ public sealed class IpcBytesReceiver : IDisposable, IIpcChannelHandle
     /// <exception cref="IpcDisconnectedException">Every sender is gone and every message was received.</exception>
     /// <exception cref="ObjectDisposedException">This receiver was disposed or moved, also while this call was waiting.</exception>
     /// <exception cref="InvalidOperationException">Another receive is in progress on this receiver.</exception>
-    public void Recv(IBufferWriter<byte> destination)
+    public void Receive(IBufferWriter<byte> destination)
     {
         ArgumentNullException.ThrowIfNull(destination);
         Receive(Timeout.InfiniteTimeSpan, destination);
@@ -102,7 +102,7 @@ public sealed class IpcBytesReceiver : IDisposable, IIpcChannelHandle
     /// <exception cref="IpcDisconnectedException">Every sender is gone and every message was received.</exception>
     /// <exception cref="ObjectDisposedException">This receiver was disposed or moved, also while this call was waiting.</exception>
     /// <exception cref="InvalidOperationException">Another receive is in progress on this receiver.</exception>
-    public bool TryRecv(IBufferWriter<byte> destination)
+    public bool TryReceive(IBufferWriter<byte> destination)
     {
         ArgumentNullException.ThrowIfNull(destination);
         return Receive(TimeSpan.Zero, destination);
@@ -115,7 +115,7 @@ public sealed class IpcBytesReceiver : IDisposable, IIpcChannelHandle
     /// <exception cref="IpcDisconnectedException">Every sender is gone and every message was received.</exception>
     /// <exception cref="ObjectDisposedException">This receiver was disposed or moved, also while this call was waiting.</exception>
     /// <exception cref="InvalidOperationException">Another receive is in progress on this receiver.</exception>
-    public bool TryRecv(TimeSpan timeout, IBufferWriter<byte> destination)
+    public bool TryReceive(TimeSpan timeout, IBufferWriter<byte> destination)
     {
         ArgumentNullException.ThrowIfNull(destination);
         return Receive(timeout, destination);
@@ -128,7 +128,7 @@ public sealed class IpcBytesReceiver : IDisposable, IIpcChannelHandle
     /// <exception cref="IpcDisconnectedException">Every sender is gone and every message was received.</exception>
     /// <exception cref="ObjectDisposedException">This receiver was disposed or moved, also while this call was waiting.</exception>
     /// <exception cref="InvalidOperationException">Another receive is in progress on this receiver.</exception>
-    public ValueTask RecvAsync(IBufferWriter<byte> destination, CancellationToken cancellationToken = default)
+    public ValueTask ReceiveAsync(IBufferWriter<byte> destination, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(destination);
         ValueTask<(ReceiveStatus Status, ReceivedHandles? Handles)> pending = End.ReceiveAsync(destination, cancellationToken);

@@ -91,7 +91,7 @@ public sealed class IpcOneShotServer<T> : IDisposable
         try
         {
             // The transport returns a client once it is readable: its first message is already there.
-            if (!receiver.TryRecv(wait, out T? first))
+            if (!receiver.TryReceive(wait, out T? first))
             {
                 throw new IpcException("The client connected but its first message is not there.");
             }

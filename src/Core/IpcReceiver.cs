@@ -51,9 +51,9 @@ public sealed class IpcReceiver<T> : IDisposable, IIpcChannelHandle
     /// <exception cref="IpcSerializationException">The message was malformed; it was discarded.</exception>
     /// <exception cref="ObjectDisposedException">This receiver was disposed or moved, also while this call was waiting.</exception>
     /// <exception cref="InvalidOperationException">Another receive is in progress on this receiver.</exception>
-    public T Recv()
+    public T Receive()
     {
-        TryReceive(Timeout.InfiniteTimeSpan, out T? value);
+        TryReceiveCore(Timeout.InfiniteTimeSpan, out T? value);
         return value!;
     }
 
@@ -64,7 +64,7 @@ public sealed class IpcReceiver<T> : IDisposable, IIpcChannelHandle
     /// <exception cref="IpcSerializationException">The message was malformed; it was discarded.</exception>
     /// <exception cref="ObjectDisposedException">This receiver was disposed or moved.</exception>
     /// <exception cref="InvalidOperationException">Another receive is in progress on this receiver.</exception>
-    public bool TryRecv([MaybeNullWhen(false)] out T value) => TryReceive(TimeSpan.Zero, out value);
+    public bool TryReceive([MaybeNullWhen(false)] out T value) => TryReceiveCore(TimeSpan.Zero, out value);
 
     /// <summary>Waits up to <paramref name="timeout"/> for a message.</summary>
     /// <param name="timeout">How long to wait; <see cref="Timeout.InfiniteTimeSpan"/> waits forever.</param>
@@ -75,7 +75,7 @@ public sealed class IpcReceiver<T> : IDisposable, IIpcChannelHandle
     /// <exception cref="ArgumentOutOfRangeException">The timeout is negative (other than infinite).</exception>
     /// <exception cref="ObjectDisposedException">This receiver was disposed or moved, also while this call was waiting.</exception>
     /// <exception cref="InvalidOperationException">Another receive is in progress on this receiver.</exception>
-    public bool TryRecv(TimeSpan timeout, [MaybeNullWhen(false)] out T value) => TryReceive(timeout, out value);
+    public bool TryReceive(TimeSpan timeout, [MaybeNullWhen(false)] out T value) => TryReceiveCore(timeout, out value);
 
     /// <summary>Waits asynchronously (readiness-driven, no thread blocked) for the next message.</summary>
     /// <param name="cancellationToken">Cancels the wait; a cancelled receive consumed nothing.</param>
@@ -86,7 +86,7 @@ public sealed class IpcReceiver<T> : IDisposable, IIpcChannelHandle
     /// <exception cref="ObjectDisposedException">This receiver was disposed or moved, also while this call was waiting.</exception>
     /// <exception cref="InvalidOperationException">Another receive is in progress on this receiver.</exception>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    public async ValueTask<T> RecvAsync(CancellationToken cancellationToken = default)
+    public async ValueTask<T> ReceiveAsync(CancellationToken cancellationToken = default)
     {
         (bool received, T? value) = await ReceiveAsyncCore(cancellationToken).ConfigureAwait(false);
         return received ? value! : throw Disconnected();
@@ -133,7 +133,7 @@ public sealed class IpcReceiver<T> : IDisposable, IIpcChannelHandle
 
     private TransportReceiver End => _end ?? throw new ObjectDisposedException(GetType().Name, "This receiver was disposed, or moved into a message or a receiver set.");
 
-    private bool TryReceive(TimeSpan timeout, out T? value)
+    private bool TryReceiveCore(TimeSpan timeout, out T? value)
     {
         TransportReceiver end = End;
         IpcSerializationContext context = Options.RentContext();

@@ -113,7 +113,7 @@ public sealed class IpcServer<T> : IDisposable
         var receiver = new IpcReceiver<T>(end, _options);
         try
         {
-            if (receiver.TryRecv(out T? first))
+            if (receiver.TryReceive(out T? first))
             {
                 accepted = (receiver, first, ToPeer(peer));
                 return true;

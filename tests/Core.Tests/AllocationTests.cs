@@ -9,7 +9,7 @@ namespace IpcChannel.Core.Tests;
 
 /// <summary>
 /// Issue #5's goal, through the public API: <see cref="IpcBytesSender.Send"/> and
-/// <see cref="IpcBytesReceiver.Recv(IBufferWriter{byte})"/> into a reused <see cref="ArrayBufferWriter{T}"/>
+/// <see cref="IpcBytesReceiver.Receive(IBufferWriter{byte})"/> into a reused <see cref="ArrayBufferWriter{T}"/>
 /// allocate 0 bytes per message in steady state, at every size (inline, streamed on a side channel, sealed memfd).
 /// </summary>
 /// <remarks>
@@ -27,7 +27,7 @@ public class AllocationTests
     [InlineData(64 * 1024)]
     [InlineData(1024 * 1024)]
     [InlineData(16 * 1024 * 1024)]
-    public void BytesChannel_SendAndRecvIntoAReusedWriter_AllocatesNothingPerMessage(int size)
+    public void BytesChannel_SendAndReceiveIntoAReusedWriter_AllocatesNothingPerMessage(int size)
     {
         const int Warmup = 50;
         const int Measured = 200;
@@ -59,7 +59,7 @@ public class AllocationTests
         {
             tx.Send(payload);
             writer.ResetWrittenCount();
-            rx.Recv(writer);
+            rx.Receive(writer);
             wrong += writer.WrittenSpan.SequenceEqual(payload) ? 0 : 1;
         }
 

@@ -19,20 +19,20 @@ public class BasicTests
     private static readonly Named s_person = new("Patrick Walton", 29);
 
     [Fact] // Rust: simple
-    public void Recv_AfterSend_ReturnsValue_ThenDisconnectedOnceSenderDisposed()
+    public void Receive_AfterSend_ReturnsValue_ThenDisconnectedOnceSenderDisposed()
     {
         (IpcSender<Named> tx, IpcReceiver<Named> rx) = Ipc.Channel<Named>();
         using (rx)
         {
             tx.Send(s_person);
-            Assert.Equal(s_person, rx.RecvWithin());
+            Assert.Equal(s_person, rx.ReceiveWithin());
             tx.Dispose();
-            Assert.Throws<IpcDisconnectedException>(() => ReceiveExtensions.Bounded(rx.Recv));
+            Assert.Throws<IpcDisconnectedException>(() => ReceiveExtensions.Bounded(rx.Receive));
         }
     }
 
     [Fact] // Rust: disconnect_non_empty_channel
-    public void Recv_SenderDisposedWithMessagesQueued_DeliversThemInOrder_ThenDisconnected()
+    public void Receive_SenderDisposedWithMessagesQueued_DeliversThemInOrder_ThenDisconnected()
     {
         (IpcSender<int> tx, IpcReceiver<int> rx) = Ipc.Channel<int>();
         using (rx)
@@ -45,29 +45,29 @@ public class BasicTests
             tx.Dispose();
             for (int i = 0; i < 100; i++)
             {
-                Assert.Equal(i, ReceiveExtensions.Bounded(rx.Recv));
+                Assert.Equal(i, ReceiveExtensions.Bounded(rx.Receive));
             }
 
-            Assert.Throws<IpcDisconnectedException>(() => ReceiveExtensions.Bounded(rx.Recv));
+            Assert.Throws<IpcDisconnectedException>(() => ReceiveExtensions.Bounded(rx.Receive));
         }
     }
 
     [Fact] // Semantics: a disconnected channel stays disconnected
-    public void Recv_AfterDisconnected_KeepsThrowingDisconnected()
+    public void Receive_AfterDisconnected_KeepsThrowingDisconnected()
     {
         (IpcSender<int> tx, IpcReceiver<int> rx) = Ipc.Channel<int>();
         using (rx)
         {
             tx.Dispose();
-            Assert.Throws<IpcDisconnectedException>(() => ReceiveExtensions.Bounded(rx.Recv));
-            Assert.Throws<IpcDisconnectedException>(() => rx.TryRecv(out _));
-            Assert.Throws<IpcDisconnectedException>(() => rx.TryRecv(TimeSpan.FromMilliseconds(10), out _));
-            Assert.Throws<IpcDisconnectedException>(() => ReceiveExtensions.Bounded(rx.Recv));
+            Assert.Throws<IpcDisconnectedException>(() => ReceiveExtensions.Bounded(rx.Receive));
+            Assert.Throws<IpcDisconnectedException>(() => rx.TryReceive(out _));
+            Assert.Throws<IpcDisconnectedException>(() => rx.TryReceive(TimeSpan.FromMilliseconds(10), out _));
+            Assert.Throws<IpcDisconnectedException>(() => ReceiveExtensions.Bounded(rx.Receive));
         }
     }
 
     [Fact] // Rust: router_drops_callbacks_on_cloned_sender_shutdown (the channel-level rule)
-    public void Recv_OneOfSeveralClonesDisposed_StaysConnected_UntilTheLastCloneGoes()
+    public void Receive_OneOfSeveralClonesDisposed_StaysConnected_UntilTheLastCloneGoes()
     {
         (IpcSender<int> tx, IpcReceiver<int> rx) = Ipc.Channel<int>();
         using (rx)
@@ -77,80 +77,80 @@ public class BasicTests
             Assert.Throws<ObjectDisposedException>(() => tx.Send(0));
             for (int i = 0; i < clones.Length; i++)
             {
-                Assert.False(rx.TryRecv(out _));
+                Assert.False(rx.TryReceive(out _));
                 clones[i].Send(i);
-                Assert.Equal(i, rx.RecvWithin());
+                Assert.Equal(i, rx.ReceiveWithin());
                 clones[i].Dispose();
             }
 
-            Assert.Throws<IpcDisconnectedException>(() => rx.TryRecv(out _));
+            Assert.Throws<IpcDisconnectedException>(() => rx.TryReceive(out _));
         }
     }
 
     [Fact] // Rust: try_recv
-    public void TryRecv_EmptyThenValueThenEmpty_ThenDisconnected()
+    public void TryReceive_EmptyThenValueThenEmpty_ThenDisconnected()
     {
         (IpcSender<Named> tx, IpcReceiver<Named> rx) = Ipc.Channel<Named>();
         using (rx)
         {
-            Assert.False(rx.TryRecv(out _));
+            Assert.False(rx.TryReceive(out _));
             tx.Send(s_person);
-            Assert.True(rx.TryRecv(out Named? received));
+            Assert.True(rx.TryReceive(out Named? received));
             Assert.Equal(s_person, received);
-            Assert.False(rx.TryRecv(out _));
+            Assert.False(rx.TryReceive(out _));
             tx.Dispose();
-            Assert.Throws<IpcDisconnectedException>(() => rx.TryRecv(out _));
+            Assert.Throws<IpcDisconnectedException>(() => rx.TryReceive(out _));
         }
     }
 
     [Fact] // Rust: try_recv_timeout
-    public void TryRecvTimeout_EmptyWaitsTheTimeout_QueuedReturnsAtOnce_EmptyAgainWaitsAgain_ThenDisconnected()
+    public void TryReceiveTimeout_EmptyWaitsTheTimeout_QueuedReturnsAtOnce_EmptyAgainWaitsAgain_ThenDisconnected()
     {
         (IpcSender<Named> tx, IpcReceiver<Named> rx) = Ipc.Channel<Named>();
         using (rx)
         {
             TimeSpan timeout = TimeSpan.FromSeconds(1);
             var clock = Stopwatch.StartNew();
-            Assert.False(rx.TryRecv(timeout, out _));
+            Assert.False(rx.TryReceive(timeout, out _));
             Assert.True(clock.Elapsed >= timeout - TimeSpan.FromMilliseconds(1), $"returned Empty after {clock.Elapsed}, before the {timeout} timeout");
 
             tx.Send(s_person);
             clock.Restart();
-            Assert.True(rx.TryRecv(timeout, out Named? received));
+            Assert.True(rx.TryReceive(timeout, out Named? received));
             Assert.True(clock.Elapsed < timeout, $"a queued message took {clock.Elapsed}: the receive waited out its timeout");
             Assert.Equal(s_person, received);
 
             // Taken: the next timed receive finds nothing and waits its whole timeout again.
             clock.Restart();
-            Assert.False(rx.TryRecv(timeout, out _));
+            Assert.False(rx.TryReceive(timeout, out _));
             Assert.True(clock.Elapsed >= timeout - TimeSpan.FromMilliseconds(1), $"the second empty receive returned after {clock.Elapsed}");
 
             tx.Dispose();
             clock.Restart();
-            Assert.Throws<IpcDisconnectedException>(() => rx.TryRecv(timeout, out _));
+            Assert.Throws<IpcDisconnectedException>(() => rx.TryReceive(timeout, out _));
             Assert.True(clock.Elapsed < timeout, $"the disconnection took {clock.Elapsed}: the receive waited out its timeout");
         }
     }
 
     [Fact]
-    public void TryRecvTimeout_NegativeTimeout_ThrowsArgumentOutOfRange()
+    public void TryReceiveTimeout_NegativeTimeout_ThrowsArgumentOutOfRange()
     {
         (IpcSender<int> tx, IpcReceiver<int> rx) = Ipc.Channel<int>();
         using (tx)
         using (rx)
         {
-            Assert.Throws<ArgumentOutOfRangeException>(() => rx.TryRecv(TimeSpan.FromMilliseconds(-5), out _));
+            Assert.Throws<ArgumentOutOfRangeException>(() => rx.TryReceive(TimeSpan.FromMilliseconds(-5), out _));
         }
     }
 
     [Fact(Timeout = 30_000)] // Rust: test_receiver_stream
-    public async Task RecvAsync_OnEmptyChannel_StaysPending_ThenCompletesAfterASend()
+    public async Task ReceiveAsync_OnEmptyChannel_StaysPending_ThenCompletesAfterASend()
     {
         (IpcSender<int> tx, IpcReceiver<int> rx) = Ipc.Channel<int>();
         using (tx)
         using (rx)
         {
-            ValueTask<int> pending = rx.RecvAsync();
+            ValueTask<int> pending = rx.ReceiveAsync();
             Assert.False(pending.IsCompleted);
             tx.Send(5);
             Assert.Equal(5, await pending.WithTimeout());
@@ -158,43 +158,43 @@ public class BasicTests
     }
 
     [Fact(Timeout = 30_000)]
-    public async Task RecvAsync_Cancelled_ThrowsOperationCanceled_AndConsumesNothing()
+    public async Task ReceiveAsync_Cancelled_ThrowsOperationCanceled_AndConsumesNothing()
     {
         (IpcSender<int> tx, IpcReceiver<int> rx) = Ipc.Channel<int>();
         using (tx)
         using (rx)
         {
             using var cts = new CancellationTokenSource();
-            ValueTask<int> pending = rx.RecvAsync(cts.Token);
+            ValueTask<int> pending = rx.ReceiveAsync(cts.Token);
             cts.Cancel();
             await Assert.ThrowsAnyAsync<OperationCanceledException>(() => pending.WithTimeout());
 
             tx.Send(1);
             tx.Send(2);
-            Assert.Equal(1, await rx.RecvAsync().WithTimeout());
-            Assert.Equal(2, rx.RecvWithin());
+            Assert.Equal(1, await rx.ReceiveAsync().WithTimeout());
+            Assert.Equal(2, rx.ReceiveWithin());
         }
     }
 
     [Fact(Timeout = 30_000)]
-    public async Task RecvAsync_SenderDisposedWhileWaiting_ThrowsDisconnected()
+    public async Task ReceiveAsync_SenderDisposedWhileWaiting_ThrowsDisconnected()
     {
         (IpcSender<int> tx, IpcReceiver<int> rx) = Ipc.Channel<int>();
         using (rx)
         {
-            ValueTask<int> pending = rx.RecvAsync();
+            ValueTask<int> pending = rx.ReceiveAsync();
             tx.Dispose();
             await Assert.ThrowsAsync<IpcDisconnectedException>(() => pending.WithTimeout());
         }
     }
 
     [Fact(Timeout = 30_000)]
-    public async Task RecvAsync_ReceiverDisposedWhileWaiting_ThrowsObjectDisposed_AndSendersSeeDisconnected()
+    public async Task ReceiveAsync_ReceiverDisposedWhileWaiting_ThrowsObjectDisposed_AndSendersSeeDisconnected()
     {
         (IpcSender<int> tx, IpcReceiver<int> rx) = Ipc.Channel<int>();
         using (tx)
         {
-            ValueTask<int> pending = rx.RecvAsync();
+            ValueTask<int> pending = rx.ReceiveAsync();
             rx.Dispose();
             await Assert.ThrowsAsync<ObjectDisposedException>(() => pending.WithTimeout());
             Assert.Throws<IpcDisconnectedException>(() => tx.Send(1));
@@ -253,14 +253,14 @@ public class BasicTests
     }
 
     [Fact] // Rust: test_so_linger (#29): data written just before closing is not lost
-    public void Recv_ValueSentJustBeforeSenderDisposed_IsReceived()
+    public void Receive_ValueSentJustBeforeSenderDisposed_IsReceived()
     {
         (IpcSender<int> tx, IpcReceiver<int> rx) = Ipc.Channel<int>();
         using (rx)
         {
             tx.Send(42);
             tx.Dispose();
-            Assert.Equal(42, rx.RecvWithin());
+            Assert.Equal(42, rx.ReceiveWithin());
         }
     }
 
@@ -373,11 +373,11 @@ public class BasicTests
             // The pending send goes out once the reader made room; it arrives last.
             for (int i = 0; i <= queued; i++)
             {
-                Assert.Equal(i, rx.RecvWithin());
+                Assert.Equal(i, rx.ReceiveWithin());
             }
 
             await pending.WithTimeout();
-            Assert.False(rx.TryRecv(out int extra), $"the cancelled send delivered {extra}");
+            Assert.False(rx.TryReceive(out int extra), $"the cancelled send delivered {extra}");
         }
     }
 
@@ -394,11 +394,11 @@ public class BasicTests
             tx.Send(new Numbered(1, Numbered.Pattern(1, Size)));
             tx.Send(new Numbered(2, Numbered.Pattern(2, 5)));
             tx.Send(new Numbered(3, Numbered.Pattern(3, Size / 3)));
-            Numbered first = rx.RecvWithin();
+            Numbered first = rx.ReceiveWithin();
             Assert.Equal(1, first.Index);
             Assert.True(first.IsWhole(Size));
-            Assert.True(rx.RecvWithin().IsWhole(5));
-            Assert.True(rx.RecvWithin().IsWhole(Size / 3));
+            Assert.True(rx.ReceiveWithin().IsWhole(5));
+            Assert.True(rx.ReceiveWithin().IsWhole(Size / 3));
         }
     }
 
@@ -410,11 +410,11 @@ public class BasicTests
         {
             byte[] data = [0x1, 0x2, 0x3, 0x4, 0x5, 0x6, 0x7];
             tx.Send(data);
-            Assert.Equal(data, rx.RecvWithin());
+            Assert.Equal(data, rx.ReceiveWithin());
             tx.Send([]);
-            Assert.Empty(rx.RecvWithin());
+            Assert.Empty(rx.ReceiveWithin());
             tx.Dispose();
-            Assert.Throws<IpcDisconnectedException>(() => ReceiveExtensions.Bounded(rx.Recv));
+            Assert.Throws<IpcDisconnectedException>(() => ReceiveExtensions.Bounded(rx.Receive));
         }
     }
 
@@ -426,7 +426,7 @@ public class BasicTests
         {
             var destination = new ArrayBufferWriter<byte>();
             destination.Write(new byte[] { 0xAA });
-            Assert.False(rx.TryRecv(destination));
+            Assert.False(rx.TryReceive(destination));
 
             byte[] big = Numbered.Pattern(7, 400_000);
             tx.Send([1, 2]);
@@ -434,23 +434,23 @@ public class BasicTests
             await tx.SendAsync(new byte[] { 3 });
             ReceiveExtensions.Bounded(() =>
             {
-                rx.Recv(destination);
+                rx.Receive(destination);
                 return true;
             });
-            Assert.True(rx.TryRecv(TimeSpan.FromSeconds(20), destination));
-            await rx.RecvAsync(destination).WithTimeout();
+            Assert.True(rx.TryReceive(TimeSpan.FromSeconds(20), destination));
+            await rx.ReceiveAsync(destination).WithTimeout();
             byte[] expected = [0xAA, 1, 2, .. big, 3];
             Assert.Equal(expected, destination.WrittenSpan.ToArray());
 
-            ValueTask pending = rx.RecvAsync(destination);
+            ValueTask pending = rx.ReceiveAsync(destination);
             Assert.False(pending.IsCompleted);
             tx.Send([4]);
             await pending.WithTimeout();
             Assert.Equal(4, destination.WrittenSpan[^1]);
 
             tx.Dispose();
-            await Assert.ThrowsAsync<IpcDisconnectedException>(() => rx.RecvAsync().WithTimeout());
-            Assert.Throws<IpcDisconnectedException>(() => rx.TryRecv(destination));
+            await Assert.ThrowsAsync<IpcDisconnectedException>(() => rx.ReceiveAsync().WithTimeout());
+            Assert.Throws<IpcDisconnectedException>(() => rx.TryReceive(destination));
         }
     }
 
@@ -465,7 +465,7 @@ public class BasicTests
             using IpcSender<Named> typed = opaque.To<Named>();
             Assert.Throws<ObjectDisposedException>(() => opaque.To<Named>());
             typed.Send(s_person);
-            Assert.Equal(s_person, rx.RecvWithin());
+            Assert.Equal(s_person, rx.ReceiveWithin());
         }
     }
 
@@ -476,14 +476,14 @@ public class BasicTests
         using (tx)
         {
             OpaqueIpcReceiver opaque = rx.ToOpaque();
-            Assert.Throws<ObjectDisposedException>(() => rx.TryRecv(out _));
+            Assert.Throws<ObjectDisposedException>(() => rx.TryReceive(out _));
             using IpcReceiver<string> typed = opaque.To<string>();
             tx.Send("typed");
-            Assert.Equal("typed", typed.RecvWithin());
+            Assert.Equal("typed", typed.ReceiveWithin());
 
             using IpcBytesReceiver bytes = typed.ToOpaque().ToBytes();
             tx.Send("raw");
-            Assert.Equal("raw", MessagePackSerializer.Deserialize<string>(bytes.RecvWithin()));
+            Assert.Equal("raw", MessagePackSerializer.Deserialize<string>(bytes.ReceiveWithin()));
         }
     }
 
@@ -509,8 +509,8 @@ public class BasicTests
         rx.Dispose();
         Assert.Throws<ObjectDisposedException>(() => tx.Send(1));
         Assert.Throws<ObjectDisposedException>(() => tx.Clone());
-        Assert.Throws<ObjectDisposedException>(() => ReceiveExtensions.Bounded(rx.Recv));
-        Assert.Throws<ObjectDisposedException>(() => rx.TryRecv(out _));
+        Assert.Throws<ObjectDisposedException>(() => ReceiveExtensions.Bounded(rx.Receive));
+        Assert.Throws<ObjectDisposedException>(() => rx.TryReceive(out _));
 
         (IpcBytesSender btx, IpcBytesReceiver brx) = Ipc.BytesChannel();
         btx.Dispose();
@@ -518,7 +518,7 @@ public class BasicTests
         btx.Dispose();
         brx.Dispose();
         Assert.Throws<ObjectDisposedException>(() => btx.Send([1]));
-        Assert.Throws<ObjectDisposedException>(() => ReceiveExtensions.Bounded(brx.Recv));
+        Assert.Throws<ObjectDisposedException>(() => ReceiveExtensions.Bounded(brx.Receive));
     }
 
     [Fact] // Rust: test_reentrant
@@ -529,14 +529,14 @@ public class BasicTests
         using (rx)
         {
             tx.Send(new Reentrant(1, tx));
-            Assert.Equal(2, rx.RecvWithin().Value);
-            Assert.Equal(1, rx.RecvWithin().Value);
-            Assert.False(rx.TryRecv(out _));
+            Assert.Equal(2, rx.ReceiveWithin().Value);
+            Assert.Equal(1, rx.ReceiveWithin().Value);
+            Assert.False(rx.TryReceive(out _));
 
             // The channel is still whole after the re-entrant send: a plain send arrives.
             tx.Send(new Reentrant(3, null));
-            Assert.Equal(3, rx.RecvWithin().Value);
-            Assert.False(rx.TryRecv(out _));
+            Assert.Equal(3, rx.ReceiveWithin().Value);
+            Assert.False(rx.TryReceive(out _));
         }
     }
 

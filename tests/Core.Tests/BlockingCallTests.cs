@@ -28,12 +28,12 @@ public class BlockingCallTests
 
     private static readonly string[] s_foreverWaits =
     [
-        "IpcReceiver.Recv()",
-        "IpcReceiver.TryRecv(Infinite)",
-        "IpcBytesReceiver.Recv()",
-        "IpcBytesReceiver.TryRecv(Infinite)",
-        "IpcBytesReceiver.Recv(writer)",
-        "IpcBytesReceiver.TryRecv(Infinite, writer)",
+        "IpcReceiver.Receive()",
+        "IpcReceiver.TryReceive(Infinite)",
+        "IpcBytesReceiver.Receive()",
+        "IpcBytesReceiver.TryReceive(Infinite)",
+        "IpcBytesReceiver.Receive(writer)",
+        "IpcBytesReceiver.TryReceive(Infinite, writer)",
         "IpcReceiverSet.Select()",
         "IpcReceiverSet.TrySelect(Infinite)",
         "IpcServer.Accept()",
@@ -44,9 +44,9 @@ public class BlockingCallTests
 
     private static readonly string[] s_hourWaits =
     [
-        "IpcReceiver.TryRecv(1 h)",
-        "IpcBytesReceiver.TryRecv(1 h)",
-        "IpcBytesReceiver.TryRecv(1 h, writer)",
+        "IpcReceiver.TryReceive(1 h)",
+        "IpcBytesReceiver.TryReceive(1 h)",
+        "IpcBytesReceiver.TryReceive(1 h, writer)",
         "IpcReceiverSet.TrySelect(1 h)",
         "IpcServer.Accept(1 h)",
         "IpcOneShotServer.Accept(1 h)",
@@ -58,9 +58,9 @@ public class BlockingCallTests
 
     public static TheoryData<string> AsyncWaits => new()
     {
-        "IpcReceiver.RecvAsync",
-        "IpcBytesReceiver.RecvAsync",
-        "IpcBytesReceiver.RecvAsync(writer)",
+        "IpcReceiver.ReceiveAsync",
+        "IpcBytesReceiver.ReceiveAsync",
+        "IpcBytesReceiver.ReceiveAsync(writer)",
         "IpcReceiverSet.SelectAsync",
         "IpcServer.AcceptAsync",
         "IpcOneShotServer.AcceptAsync",
@@ -161,10 +161,10 @@ public class BlockingCallTests
                     (IpcSender<int> tx, IpcReceiver<int> rx) = Ipc.Channel<int>();
                     s._owned.Add(tx);
                     s._owned.Add(rx);
-                    s._wait = method == "Recv()"
-                        ? rx.Recv
-                        : () => rx.TryRecv(timeout, out int value) ? value : throw new TimeoutException("TryRecv returned false");
-                    s._waitAsync = () => rx.RecvAsync().AsTask();
+                    s._wait = method == "Receive()"
+                        ? rx.Receive
+                        : () => rx.TryReceive(timeout, out int value) ? value : throw new TimeoutException("TryReceive returned false");
+                    s._waitAsync = () => rx.ReceiveAsync().AsTask();
                     s._arrive = () => tx.Send(Value);
                     s._disposeTarget = rx.Dispose;
                     s._assertClosed = () => ReceiveExtensions.AssertSendRefused(() => tx.Send(Value));
@@ -179,23 +179,23 @@ public class BlockingCallTests
                     var writer = new ArrayBufferWriter<byte>();
                     s._wait = method switch
                     {
-                        "Recv()" => () => rx.Recv()[0],
-                        "Recv(writer)" => () =>
+                        "Receive()" => () => rx.Receive()[0],
+                        "Receive(writer)" => () =>
                         {
-                            rx.Recv(writer);
+                            rx.Receive(writer);
                             return writer.WrittenSpan[0];
                         },
                         _ when method.Contains("writer", StringComparison.Ordinal) => () =>
-                            rx.TryRecv(timeout, writer) ? writer.WrittenSpan[0] : throw new TimeoutException("TryRecv returned false"),
-                        _ => () => rx.TryRecv(timeout, out byte[]? data) ? data[0] : throw new TimeoutException("TryRecv returned false"),
+                            rx.TryReceive(timeout, writer) ? writer.WrittenSpan[0] : throw new TimeoutException("TryReceive returned false"),
+                        _ => () => rx.TryReceive(timeout, out byte[]? data) ? data[0] : throw new TimeoutException("TryReceive returned false"),
                     };
                     s._waitAsync = method.Contains("writer", StringComparison.Ordinal)
                         ? async () =>
                         {
-                            await rx.RecvAsync(writer);
+                            await rx.ReceiveAsync(writer);
                             return writer.WrittenSpan[0];
                         }
-                        : async () => (await rx.RecvAsync())[0];
+                        : async () => (await rx.ReceiveAsync())[0];
                     s._arrive = () => tx.Send([Value]);
                     s._disposeTarget = rx.Dispose;
                     s._assertClosed = () => ReceiveExtensions.AssertSendRefused(() => tx.Send([Value]));

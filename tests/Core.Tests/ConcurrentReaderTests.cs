@@ -20,44 +20,44 @@ public sealed record Parcel(int Seq, byte[] Body, IpcSender<int>? Reply);
 public class ConcurrentReaderTests
 {
     [Fact(Timeout = 60_000)]
-    public async Task SecondReader_WhileAThreadIsBlockedInRecv_ThrowsInvalidOperationAtOnce_AndTheFirstGetsTheMessage()
+    public async Task SecondReader_WhileAThreadIsBlockedInReceive_ThrowsInvalidOperationAtOnce_AndTheFirstGetsTheMessage()
     {
         (IpcSender<int> tx, IpcReceiver<int> rx) = Ipc.Channel<int>();
         using (tx)
         using (rx)
         {
-            Task<int> first = await BlockedCall.StartAsync(rx.Recv);
+            Task<int> first = await BlockedCall.StartAsync(rx.Receive);
 
-            Assert.Throws<InvalidOperationException>(() => rx.TryRecv(out _));
-            Assert.Throws<InvalidOperationException>(() => rx.TryRecv(TimeSpan.FromHours(1), out _));
-            ValueTask<int> second = rx.RecvAsync();
-            Assert.True(second.IsCompleted, "a second RecvAsync must fail at once, not wait");
+            Assert.Throws<InvalidOperationException>(() => rx.TryReceive(out _));
+            Assert.Throws<InvalidOperationException>(() => rx.TryReceive(TimeSpan.FromHours(1), out _));
+            ValueTask<int> second = rx.ReceiveAsync();
+            Assert.True(second.IsCompleted, "a second ReceiveAsync must fail at once, not wait");
             await Assert.ThrowsAsync<InvalidOperationException>(async () => await second);
 
             tx.Send(1);
             Assert.Equal(1, await first.WithTimeout());
             tx.Send(2);
-            Assert.Equal(2, rx.RecvWithin());
+            Assert.Equal(2, rx.ReceiveWithin());
         }
     }
 
     [Fact(Timeout = 60_000)]
-    public async Task SecondReader_WhileRecvAsyncIsPending_ThrowsInvalidOperationAtOnce_OnEveryReceiverKind()
+    public async Task SecondReader_WhileReceiveAsyncIsPending_ThrowsInvalidOperationAtOnce_OnEveryReceiverKind()
     {
         (IpcBytesSender tx, IpcBytesReceiver rx) = Ipc.BytesChannel();
         using (tx)
         using (rx)
         {
-            ValueTask<byte[]> pending = rx.RecvAsync();
+            ValueTask<byte[]> pending = rx.ReceiveAsync();
             Assert.False(pending.IsCompleted);
 
-            Assert.Throws<InvalidOperationException>(() => rx.TryRecv(out _));
-            Assert.Throws<InvalidOperationException>(() => rx.TryRecv(TimeSpan.Zero, out _));
-            await Assert.ThrowsAsync<InvalidOperationException>(async () => await rx.RecvAsync());
+            Assert.Throws<InvalidOperationException>(() => rx.TryReceive(out _));
+            Assert.Throws<InvalidOperationException>(() => rx.TryReceive(TimeSpan.Zero, out _));
+            await Assert.ThrowsAsync<InvalidOperationException>(async () => await rx.ReceiveAsync());
 
             tx.Send([9]);
             Assert.Equal([9], await pending.WithTimeout());
-            Assert.False(rx.TryRecv(out _)); // the reader slot is free again once the async receive completed
+            Assert.False(rx.TryReceive(out _)); // the reader slot is free again once the async receive completed
         }
     }
 
@@ -84,7 +84,7 @@ public class ConcurrentReaderTests
                     {
                         try
                         {
-                            if (rx.TryRecv(ReceiveExtensions.Patience, out Parcel? parcel))
+                            if (rx.TryReceive(ReceiveExtensions.Patience, out Parcel? parcel))
                             {
                                 received.Add((reader, parcel));
                             }
@@ -139,7 +139,7 @@ public class ConcurrentReaderTests
         var replied = new List<int>();
         for (int i = 0; i < Messages; i += 3)
         {
-            replied.Add(replies.RecvWithin());
+            replied.Add(replies.ReceiveWithin());
         }
 
         Assert.Equal(Enumerable.Range(0, Messages).Where(seq => seq % 3 == 0), replied.Order());

@@ -66,7 +66,7 @@ public class CrossProcessTests
             Assert.Throws<ObjectDisposedException>(() => replyTx.Send("moved"));
             Assert.Throws<ObjectDisposedException>(() => b.Inbox!.Send(new Forward(queueRx, null)));
 
-            Assert.Equal($"hello|{childB.Pid}", replyRx.RecvWithin(s_childWait));
+            Assert.Equal($"hello|{childB.Pid}", replyRx.ReceiveWithin(s_childWait));
             await childA.AssertSuccessAsync();
             await childB.AssertSuccessAsync();
 
@@ -76,7 +76,7 @@ public class CrossProcessTests
     }
 
     [Fact(Timeout = 120_000)] // Semantics: messages sent before the sender's process died are all delivered, then Disconnected
-    public async Task Recv_ChildSentThenExitedWithoutDisposing_EveryMessageArrivesInOrder_ThenDisconnected()
+    public async Task Receive_ChildSentThenExitedWithoutDisposing_EveryMessageArrivesInOrder_ThenDisconnected()
     {
         const int Count = 30;
         using var server = new IpcOneShotServer<Numbered>();
@@ -91,18 +91,18 @@ public class CrossProcessTests
             Assert.True(first.IsWhole(Numbered.SizeOf(0)));
             for (int i = 1; i < Count; i++)
             {
-                Numbered message = rx.RecvWithin();
+                Numbered message = rx.ReceiveWithin();
                 Assert.Equal(i, message.Index);
                 Assert.True(message.IsWhole(Numbered.SizeOf(i)), $"message {i} is not whole");
             }
 
-            Assert.Throws<IpcDisconnectedException>(() => rx.RecvWithin());
-            await Assert.ThrowsAsync<IpcDisconnectedException>(() => rx.RecvAsync().WithTimeout());
+            Assert.Throws<IpcDisconnectedException>(() => rx.ReceiveWithin());
+            await Assert.ThrowsAsync<IpcDisconnectedException>(() => rx.ReceiveAsync().WithTimeout());
         }
     }
 
     [Fact(Timeout = 120_000)] // Semantics: a process killed mid-send never leaves the peer with a half message
-    public async Task Recv_ChildKilledWhileSending_OnlyWholeMessagesArrive_ThenDisconnected()
+    public async Task Receive_ChildKilledWhileSending_OnlyWholeMessagesArrive_ThenDisconnected()
     {
         using var server = new IpcOneShotServer<Numbered>();
         using TestChildProcess child = TestChildProcess.Start("core-send-forever", [server.Name]);
@@ -112,7 +112,7 @@ public class CrossProcessTests
             Assert.True(first.IsWhole(300_000));
             for (int i = 1; i < 4; i++)
             {
-                Numbered message = rx.RecvWithin();
+                Numbered message = rx.ReceiveWithin();
                 Assert.Equal(i, message.Index);
                 Assert.True(message.IsWhole(i % 2 == 0 ? 300_000 : 50_000));
             }
@@ -125,7 +125,7 @@ public class CrossProcessTests
                 Numbered message;
                 try
                 {
-                    message = rx.RecvWithin();
+                    message = rx.ReceiveWithin();
                 }
                 catch (IpcDisconnectedException)
                 {

@@ -53,12 +53,12 @@ public class EmbeddingTests
             tx.Send((subTx, s_person));
             Assert.Throws<ObjectDisposedException>(() => subTx.Send(s_person));
 
-            (IpcSender<Named> received, Named person) = rx.RecvWithin();
+            (IpcSender<Named> received, Named person) = rx.ReceiveWithin();
             using (received)
             {
                 Assert.Equal(s_person, person);
                 received.Send(person);
-                Assert.Equal(s_person, subRx.RecvWithin());
+                Assert.Equal(s_person, subRx.ReceiveWithin());
             }
 
             subRx.AssertDisconnectedWithin();
@@ -76,16 +76,16 @@ public class EmbeddingTests
         {
             subTx.Send(new Named("queued before the move", 1));
             tx.Send((subRx, s_person));
-            Assert.Throws<ObjectDisposedException>(() => subRx.TryRecv(out _));
+            Assert.Throws<ObjectDisposedException>(() => subRx.TryReceive(out _));
             subTx.Send(new Named("sent after the move", 2));
 
-            (IpcReceiver<Named> received, Named person) = rx.RecvWithin();
+            (IpcReceiver<Named> received, Named person) = rx.ReceiveWithin();
             using (received)
             {
                 Assert.Equal(s_person, person);
-                Assert.Equal(new Named("queued before the move", 1), received.RecvWithin());
-                Assert.Equal(new Named("sent after the move", 2), received.RecvWithin());
-                ValueTask<Named> pending = received.RecvAsync();
+                Assert.Equal(new Named("queued before the move", 1), received.ReceiveWithin());
+                Assert.Equal(new Named("sent after the move", 2), received.ReceiveWithin());
+                ValueTask<Named> pending = received.ReceiveAsync();
                 subTx.Send(new Named("awaited on the moved receiver", 3));
                 Assert.Equal(new Named("awaited on the moved receiver", 3), await pending.WithTimeout());
             }
@@ -102,9 +102,9 @@ public class EmbeddingTests
         using (subRx)
         {
             tx.Send(subTx);
-            using IpcSender<Named> received = rx.RecvWithin();
+            using IpcSender<Named> received = rx.ReceiveWithin();
             received.Send(s_person);
-            Assert.Equal(s_person, subRx.RecvWithin());
+            Assert.Equal(s_person, subRx.ReceiveWithin());
         }
     }
 
@@ -121,20 +121,20 @@ public class EmbeddingTests
             tx.Send([shared, shared, shared]);
             Assert.Throws<ObjectDisposedException>(() => subTx.Send(s_person));
 
-            List<PathHolder> received = rx.RecvWithin();
+            List<PathHolder> received = rx.ReceiveWithin();
             Assert.Equal(3, received.Count);
             Assert.NotSame(received[0].Sender, received[1].Sender);
             for (int i = 0; i < 3; i++)
             {
                 Assert.Equal(s_person, received[i].Person);
                 received[i].Sender.Send(new Named("path", (uint)i));
-                Assert.Equal(new Named("path", (uint)i), subRx.RecvWithin());
+                Assert.Equal(new Named("path", (uint)i), subRx.ReceiveWithin());
             }
 
             // Each arrived sender is its own handle: the channel stays open until all three are gone.
             received[0].Sender.Dispose();
             received[1].Sender.Dispose();
-            Assert.False(subRx.TryRecv(out _));
+            Assert.False(subRx.TryReceive(out _));
             received[2].Sender.Dispose();
             subRx.AssertDisconnectedWithin();
         }
@@ -153,11 +153,11 @@ public class EmbeddingTests
             tx.Send(new OpaqueHolder(opaque, 7));
             Assert.Throws<ObjectDisposedException>(() => opaque.Clone());
 
-            OpaqueHolder holder = rx.RecvWithin();
+            OpaqueHolder holder = rx.ReceiveWithin();
             Assert.Equal(7, holder.Tag);
             using IpcSender<Named> typed = holder.Sender.To<Named>();
             typed.Send(s_person);
-            Assert.Equal(s_person, subRx.RecvWithin());
+            Assert.Equal(s_person, subRx.ReceiveWithin());
         }
     }
 
@@ -175,15 +175,15 @@ public class EmbeddingTests
             keptTx.Send([9, 9]);
             tx.Send(new BytesHolder(bytesTx, bytesRx));
             Assert.Throws<ObjectDisposedException>(() => bytesTx.Send([1]));
-            Assert.Throws<ObjectDisposedException>(() => bytesRx.TryRecv(out _));
+            Assert.Throws<ObjectDisposedException>(() => bytesRx.TryReceive(out _));
 
-            BytesHolder holder = rx.RecvWithin();
+            BytesHolder holder = rx.ReceiveWithin();
             using (holder.Sender)
             using (holder.Receiver)
             {
                 holder.Sender.Send([1, 2, 3, 4, 5, 6, 7]);
-                Assert.Equal(new byte[] { 1, 2, 3, 4, 5, 6, 7 }, keptRx.RecvWithin());
-                Assert.Equal(new byte[] { 9, 9 }, holder.Receiver.RecvWithin());
+                Assert.Equal(new byte[] { 1, 2, 3, 4, 5, 6, 7 }, keptRx.ReceiveWithin());
+                Assert.Equal(new byte[] { 9, 9 }, holder.Receiver.ReceiveWithin());
             }
         }
     }
@@ -198,7 +198,7 @@ public class EmbeddingTests
         using (rx)
         {
             tx.Send(closedTx);
-            using IpcSender<int> received = rx.RecvWithin();
+            using IpcSender<int> received = rx.ReceiveWithin();
             Assert.Throws<IpcDisconnectedException>(() => received.Send(1));
         }
     }
@@ -228,7 +228,7 @@ public class EmbeddingTests
                 harness.AssertMoved();
             }
 
-            DeepMessage received = rx.RecvWithin();
+            DeepMessage received = rx.ReceiveWithin();
             Assert.Null(received.Missing);
             top.AssertWorks(received.Top);
             nested.AssertWorks(received.Nested.Inner.Kit);
@@ -259,7 +259,7 @@ public class EmbeddingTests
             tx.Send(new SendersAndBlob([.. senders], blob));
             Assert.All(senders, s => Assert.Throws<ObjectDisposedException>(() => s.Send(0)));
 
-            SendersAndBlob received = rx.RecvWithin();
+            SendersAndBlob received = rx.ReceiveWithin();
             Assert.Equal(blob, received.Blob);
             Assert.Equal(Count, received.Senders.Count);
             for (int i = 0; i < Count; i++)
@@ -269,7 +269,7 @@ public class EmbeddingTests
                     sender.Send(i);
                 }
 
-                Assert.Equal(i, receivers[i].RecvWithin());
+                Assert.Equal(i, receivers[i].ReceiveWithin());
                 receivers[i].AssertDisconnectedWithin();
                 receivers[i].Dispose();
             }
@@ -284,7 +284,7 @@ public class EmbeddingTests
         using (rx)
         {
             tx.Send(new OptionalHandles(null, null, null, 5));
-            OptionalHandles received = rx.RecvWithin();
+            OptionalHandles received = rx.ReceiveWithin();
             Assert.Equal(new OptionalHandles(null, null, null, 5), received);
         }
     }
@@ -303,9 +303,9 @@ public class EmbeddingTests
         {
             secondTx.Dispose();
             Assert.Throws<ObjectDisposedException>(() => tx.Send(new TwoSenders(firstTx, secondTx)));
-            Assert.False(rx.TryRecv(out _));
+            Assert.False(rx.TryReceive(out _));
             firstTx.Send(1);
-            Assert.Equal(1, firstRx.RecvWithin());
+            Assert.Equal(1, firstRx.ReceiveWithin());
         }
     }
 
@@ -321,17 +321,17 @@ public class EmbeddingTests
             var message = new OptionalHandles(subTx, null, null, 1);
             tx.Send(message);
             Assert.Throws<ObjectDisposedException>(() => tx.Send(message));
-            using (IpcSender<int>? received = rx.RecvWithin().Sender)
+            using (IpcSender<int>? received = rx.ReceiveWithin().Sender)
             {
                 Assert.NotNull(received);
             }
 
-            Assert.False(rx.TryRecv(out _));
+            Assert.False(rx.TryReceive(out _));
         }
     }
 
     [Fact] // Rust §2.2: a sender in flight inside an unread message keeps its channel open
-    public void Recv_LastSenderInFlightInsideAnUnreadMessage_ChannelStaysOpen_UntilThatCopyCloses()
+    public void Receive_LastSenderInFlightInsideAnUnreadMessage_ChannelStaysOpen_UntilThatCopyCloses()
     {
         (IpcSender<int> subTx, IpcReceiver<int> subRx) = Ipc.Channel<int>();
         (IpcSender<IpcSender<int>> tx, IpcReceiver<IpcSender<int>> rx) = Ipc.Channel<IpcSender<int>>();
@@ -340,12 +340,12 @@ public class EmbeddingTests
         using (rx)
         {
             tx.Send(subTx);
-            Assert.False(subRx.TryRecv(out _));
-            Assert.False(subRx.TryRecv(TimeSpan.FromMilliseconds(50), out _));
+            Assert.False(subRx.TryReceive(out _));
+            Assert.False(subRx.TryReceive(TimeSpan.FromMilliseconds(50), out _));
 
-            IpcSender<int> arrived = rx.RecvWithin();
+            IpcSender<int> arrived = rx.ReceiveWithin();
             arrived.Send(3);
-            Assert.Equal(3, subRx.RecvWithin());
+            Assert.Equal(3, subRx.ReceiveWithin());
             arrived.Dispose();
             subRx.AssertDisconnectedWithin();
         }
@@ -366,9 +366,9 @@ public class EmbeddingTests
             middleTx.Send(cookieRx);
             outerTx.Send(middleRx);
 
-            using IpcReceiver<IpcReceiver<string>> middle = outerRx.RecvWithin();
-            using IpcReceiver<string> cookies = middle.RecvWithin();
-            Assert.Equal("cookie", cookies.RecvWithin());
+            using IpcReceiver<IpcReceiver<string>> middle = outerRx.ReceiveWithin();
+            using IpcReceiver<string> cookies = middle.ReceiveWithin();
+            Assert.Equal("cookie", cookies.ReceiveWithin());
         }
     }
 
@@ -409,30 +409,30 @@ public class EmbeddingTests
             }
 
             subTx.Send(5);
-            Assert.Equal(5, subRx.RecvWithin());
+            Assert.Equal(5, subRx.ReceiveWithin());
             Assert.Equal(new byte[] { 1, 2, 3 }, memory.ToArray());
 
             // Once it can go, a send moves them.
             ValueTask later = tx.SendAsync(new OptionalHandles(subTx, null, memory, -2));
             for (int i = 0; i < queued; i++)
             {
-                Assert.Equal(i, rx.RecvWithin().Tag);
+                Assert.Equal(i, rx.ReceiveWithin().Tag);
             }
 
             await later.WithTimeout();
             Assert.Throws<ObjectDisposedException>(() => subTx.Send(6));
             Assert.Throws<ObjectDisposedException>(() => memory.Length);
-            OptionalHandles moved = rx.RecvWithin();
+            OptionalHandles moved = rx.ReceiveWithin();
             Assert.Equal(-2, moved.Tag);
             using (IpcSender<int> arrived = moved.Sender!)
             using (IpcSharedMemory arrivedMemory = moved.Memory!)
             {
                 arrived.Send(7);
-                Assert.Equal(7, subRx.RecvWithin());
+                Assert.Equal(7, subRx.ReceiveWithin());
                 Assert.Equal(new byte[] { 1, 2, 3 }, arrivedMemory.ToArray());
             }
 
-            Assert.False(rx.TryRecv(out _));
+            Assert.False(rx.TryReceive(out _));
         }
     }
 }

@@ -30,26 +30,26 @@ public class HostileInputTests
     private delegate void WriteBody(ref MessagePackWriter writer);
 
     [Fact]
-    public void Recv_BodyThatIsNotMessagePack_ThrowsSerialization_ThenUsable()
+    public void Receive_BodyThatIsNotMessagePack_ThrowsSerialization_ThenUsable()
     {
         AssertRefused<Named>([0xC1, 0xC1]);
     }
 
     [Fact]
-    public void Recv_TruncatedBody_ThrowsSerialization_ThenUsable()
+    public void Receive_TruncatedBody_ThrowsSerialization_ThenUsable()
     {
         byte[] whole = MessagePackSerializer.Serialize(new Named("Patrick Walton", 29), IpcSerializerOptions.Default.MessagePackOptions);
         AssertRefused<Named>(whole[..^3]);
     }
 
     [Fact]
-    public void Recv_BytesAfterTheValue_ThrowsSerialization_ThenUsable()
+    public void Receive_BytesAfterTheValue_ThrowsSerialization_ThenUsable()
     {
         AssertRefused<int>([.. MessagePackSerializer.Serialize(5), 0x01]);
     }
 
     [Fact]
-    public void Recv_WrongType_ThrowsSerialization_ThenUsable()
+    public void Receive_WrongType_ThrowsSerialization_ThenUsable()
     {
         AssertRefused<Named>(MessagePackSerializer.Serialize("a string, not a person"));
         AssertRefused<int>(MessagePackSerializer.Serialize(new Named("x", 1), IpcSerializerOptions.Default.MessagePackOptions));
@@ -57,40 +57,40 @@ public class HostileInputTests
     }
 
     [Fact]
-    public void Recv_HandleIndexOutOfRange_ThrowsSerialization_AndClosesTheHandle()
+    public void Receive_HandleIndexOutOfRange_ThrowsSerialization_AndClosesTheHandle()
     {
         AssertRefused<IpcSender<int>>(Body((ref MessagePackWriter w) => HandleWire.Write(ref w, HandleWire.ChannelExtension, 5)), channels: 1);
     }
 
     [Fact]
-    public void Recv_NegativeHandleIndex_ThrowsSerialization_AndClosesTheHandle()
+    public void Receive_NegativeHandleIndex_ThrowsSerialization_AndClosesTheHandle()
     {
         AssertRefused<IpcSender<int>>(Body((ref MessagePackWriter w) => HandleWire.Write(ref w, HandleWire.ChannelExtension, -1)), channels: 1);
     }
 
     [Fact]
-    public void Recv_HandleReferenceWithoutAnyHandle_ThrowsSerialization()
+    public void Receive_HandleReferenceWithoutAnyHandle_ThrowsSerialization()
     {
         AssertRefused<IpcSender<int>>(Body((ref MessagePackWriter w) => HandleWire.Write(ref w, HandleWire.ChannelExtension, 0)));
         AssertRefused<IpcSharedMemory>(Body((ref MessagePackWriter w) => HandleWire.Write(ref w, HandleWire.RegionExtension, 0)));
     }
 
     [Fact]
-    public void Recv_MoreChannelsThanTheValueRefersTo_ThrowsSerialization_AndClosesThemAll()
+    public void Receive_MoreChannelsThanTheValueRefersTo_ThrowsSerialization_AndClosesThemAll()
     {
         AssertRefused<int>(MessagePackSerializer.Serialize(5), channels: 2);
         AssertRefused<IpcSender<int>>(Body((ref MessagePackWriter w) => HandleWire.Write(ref w, HandleWire.ChannelExtension, 1)), channels: 3);
     }
 
     [Fact]
-    public void Recv_ExtraSharedMemoryRegions_ThrowsSerialization_AndUnmapsAndClosesThem()
+    public void Receive_ExtraSharedMemoryRegions_ThrowsSerialization_AndUnmapsAndClosesThem()
     {
         AssertRefused<int>(MessagePackSerializer.Serialize(5), regions: 2);
         AssertRefused<string>(MessagePackSerializer.Serialize("text"), channels: 1, regions: 1);
     }
 
     [Fact]
-    public void Recv_SameHandleReferencedTwice_ThrowsSerialization_AndClosesTheOneAlreadyClaimed()
+    public void Receive_SameHandleReferencedTwice_ThrowsSerialization_AndClosesTheOneAlreadyClaimed()
     {
         AssertRefused<IpcSender<int>[]>(
             Body((ref MessagePackWriter w) =>
@@ -103,14 +103,14 @@ public class HostileInputTests
     }
 
     [Fact]
-    public void Recv_WrongKindOfHandle_ThrowsSerialization_AndClosesIt()
+    public void Receive_WrongKindOfHandle_ThrowsSerialization_AndClosesIt()
     {
         AssertRefused<IpcSharedMemory>(Body((ref MessagePackWriter w) => HandleWire.Write(ref w, HandleWire.ChannelExtension, 0)), channels: 1);
         AssertRefused<IpcReceiver<int>>(Body((ref MessagePackWriter w) => HandleWire.Write(ref w, HandleWire.RegionExtension, 0)), regions: 1);
     }
 
     [Fact]
-    public void Recv_FailureAfterSomeHandlesWereClaimed_ClosesTheClaimedOnesToo()
+    public void Receive_FailureAfterSomeHandlesWereClaimed_ClosesTheClaimedOnesToo()
     {
         // A is claimed (an IpcSender<int> is created), then B's index is out of range.
         AssertRefused<SenderPair>(
@@ -138,7 +138,7 @@ public class HostileInputTests
     }
 
     [Fact]
-    public void Recv_DatagramThatIsNotAnIpcChannelFrame_ThrowsSerialization_ThenUsable()
+    public void Receive_DatagramThatIsNotAnIpcChannelFrame_ThrowsSerialization_ThenUsable()
     {
         (TransportSender raw, TransportReceiver end) = IpcTransports.Current.CreateChannel();
         using var rx = new IpcReceiver<int>(end, IpcSerializerOptions.Default);
@@ -152,10 +152,10 @@ public class HostileInputTests
                 socket.Send([1, 2, 3]);
             }
 
-            Assert.Throws<IpcSerializationException>(() => rx.RecvWithin());
-            Assert.Throws<IpcSerializationException>(() => rx.RecvWithin());
+            Assert.Throws<IpcSerializationException>(() => rx.ReceiveWithin());
+            Assert.Throws<IpcSerializationException>(() => rx.ReceiveWithin());
             raw.Send(MessagePackSerializer.Serialize(8), default, default);
-            Assert.Equal(8, rx.RecvWithin());
+            Assert.Equal(8, rx.ReceiveWithin());
             Fds.AssertNoneOpenedSince(before, "after garbage frames");
         }
     }
@@ -163,7 +163,7 @@ public class HostileInputTests
     [Theory] // Rust #392 / Windows test_recover_handles_fails_with_invalid_handles: never trust the peer's descriptors
     [InlineData("memfd")]
     [InlineData("stream socket")]
-    public void Recv_ReceiverSlotHoldingADescriptorThatIsNotAChannel_ThrowsSerialization_AndClosesIt(string kind)
+    public void Receive_ReceiverSlotHoldingADescriptorThatIsNotAChannel_ThrowsSerialization_AndClosesIt(string kind)
     {
         (TransportSender raw, TransportReceiver end) = IpcTransports.Current.CreateChannel();
         using var rx = new IpcReceiver<IpcReceiver<int>>(end, IpcSerializerOptions.Default);
@@ -172,7 +172,7 @@ public class HostileInputTests
         {
             Dictionary<int, string> before = Fds.Baseline();
             raw.Send(Body((ref MessagePackWriter w) => HandleWire.Write(ref w, HandleWire.ChannelExtension, 0)), [fake], default);
-            Assert.Throws<IpcSerializationException>(() => rx.RecvWithin());
+            Assert.Throws<IpcSerializationException>(() => rx.ReceiveWithin());
             Fds.AssertNoneOpenedSince(before, $"after refusing a {kind} in a receiver slot");
 
             (IpcSender<int> realTx, IpcReceiver<int> realRx) = Ipc.Channel<int>();
@@ -180,9 +180,9 @@ public class HostileInputTests
             {
                 raw.Send(Body((ref MessagePackWriter w) => HandleWire.Write(ref w, HandleWire.ChannelExtension, 0)), [End(realRx)], default);
                 realRx.Dispose();
-                using IpcReceiver<int> arrived = rx.RecvWithin();
+                using IpcReceiver<int> arrived = rx.ReceiveWithin();
                 realTx.Send(3);
-                Assert.Equal(3, arrived.RecvWithin());
+                Assert.Equal(3, arrived.ReceiveWithin());
             }
         }
     }
@@ -199,7 +199,7 @@ public class HostileInputTests
         {
             Dictionary<int, string> before = Fds.Baseline();
             raw.Send(Body((ref MessagePackWriter w) => HandleWire.Write(ref w, HandleWire.ChannelExtension, 0)), [fake], default);
-            IpcSender<int> impostor = rx.RecvWithin();
+            IpcSender<int> impostor = rx.ReceiveWithin();
             IpcException error = Assert.Throws<IpcException>(() => impostor.Send(1));
             Assert.IsNotType<IpcDisconnectedException>(error);
             Assert.Contains("not a SOCK_SEQPACKET socket", error.Message);
@@ -218,9 +218,9 @@ public class HostileInputTests
             {
                 raw.Send(Body((ref MessagePackWriter w) => HandleWire.Write(ref w, HandleWire.ChannelExtension, 0)), [End(realTx)], default);
                 realTx.Dispose();
-                using IpcSender<int> arrived = rx.RecvWithin();
+                using IpcSender<int> arrived = rx.ReceiveWithin();
                 arrived.Send(3);
-                Assert.Equal(3, realRx.RecvWithin());
+                Assert.Equal(3, realRx.ReceiveWithin());
             }
         }
     }
@@ -317,7 +317,7 @@ public class HostileInputTests
                 victims.ConvertAll(v => End(v.Tx)).ToArray(),
                 memories.ConvertAll(m => m.RegionForTransfer).ToArray());
 
-            Assert.Throws<IpcSerializationException>(() => rx.RecvWithin());
+            Assert.Throws<IpcSerializationException>(() => rx.ReceiveWithin());
             Fds.AssertNoneOpenedSince(before, $"after refusing a message for {typeof(T).Name}");
             Assert.Equal(mappingsBefore, ProcMaps.Count("memfd:ipc-channel"));
 
@@ -332,7 +332,7 @@ public class HostileInputTests
             raw.Send(MessagePackSerializer.Serialize("next"), default, default);
             using (IpcReceiver<string> next = rx.ToOpaque().To<string>())
             {
-                Assert.Equal("next", next.RecvWithin());
+                Assert.Equal("next", next.ReceiveWithin());
             }
         }
         finally

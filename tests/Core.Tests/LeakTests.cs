@@ -101,7 +101,7 @@ public class LeakTests
         Assert.Equal(20, Fds.ClosedSince(handleFds).Count);
         Assert.Equal(mappings, ProcMaps.Count(MemfdMapping));
         Dictionary<int, string> afterSend = Fds.Snapshot();
-        OptionalHandles[] received = rx.RecvWithin();
+        OptionalHandles[] received = rx.ReceiveWithin();
         Assert.Equal(20, Fds.OpenedSince(afterSend).Count);
         Assert.Equal(mappings + 10, ProcMaps.Count(MemfdMapping));
         foreach (OptionalHandles handles in received)
@@ -128,7 +128,7 @@ public class LeakTests
         using (brx)
         {
             tx.Send(new byte[200_000]);
-            rx.RecvWithin();
+            rx.ReceiveWithin();
             Dictionary<int, string> baseline = Fds.Baseline();
             for (int i = 0; i < 10; i++)
             {
@@ -139,9 +139,9 @@ public class LeakTests
 
             for (int i = 0; i < 10; i++)
             {
-                Assert.Equal(300_000 + i, rx.RecvWithin().Length);
-                Assert.Equal(300_000 + i, (await rx.RecvAsync().WithTimeout()).Length);
-                Assert.Equal(500_000, brx.RecvWithin().Length);
+                Assert.Equal(300_000 + i, rx.ReceiveWithin().Length);
+                Assert.Equal(300_000 + i, (await rx.ReceiveAsync().WithTimeout()).Length);
+                Assert.Equal(500_000, brx.ReceiveWithin().Length);
             }
 
             Fds.AssertNoneOpenedSince(baseline, "large messages");
@@ -261,12 +261,12 @@ public class LeakTests
         (IpcSender<int> tx, IpcReceiver<int> rx) = Ipc.Channel<int>();
         using (var cts = new System.Threading.CancellationTokenSource())
         {
-            ValueTask<int> pending = rx.RecvAsync(cts.Token);
+            ValueTask<int> pending = rx.ReceiveAsync(cts.Token);
             cts.Cancel();
             await Assert.ThrowsAnyAsync<OperationCanceledException>(() => pending.WithTimeout());
         }
 
-        ValueTask<int> waiting = rx.RecvAsync();
+        ValueTask<int> waiting = rx.ReceiveAsync();
         tx.Send(1);
         Assert.Equal(1, await waiting.WithTimeout());
         tx.Dispose();
@@ -282,7 +282,7 @@ public class LeakTests
         GC.WaitForPendingFinalizers();
         using (rx)
         {
-            Assert.Equal(1, rx.RecvWithin());
+            Assert.Equal(1, rx.ReceiveWithin());
             rx.AssertDisconnectedWithin();
         }
     }
@@ -315,7 +315,7 @@ public class LeakTests
         (IpcSender<OptionalHandles> carrierTx, IpcReceiver<OptionalHandles> carrierRx) = Ipc.Channel<OptionalHandles>();
         (IpcSender<int> travelling, IpcReceiver<int> travellingRx) = Ipc.Channel<int>();
         carrierTx.Send(new OptionalHandles(travelling, null, IpcSharedMemory.FromByte(1, 4096), 0));
-        OptionalHandles arrived = carrierRx.RecvWithin();
+        OptionalHandles arrived = carrierRx.ReceiveWithin();
         using var server = new IpcOneShotServer<FdList>();
         HashSet<string> ours = Fds.SocketTargets();
         ours.ExceptWith(before);
@@ -374,7 +374,7 @@ public class LeakTests
         (IpcSender<int> sub, IpcReceiver<int> subRx) = Ipc.Channel<int>();
         owners.Add(subRx);
         tx.Send(new OptionalHandles(sub, null, IpcSharedMemory.FromBytes(new byte[200_000]), 1));
-        OptionalHandles arrived = rx.RecvWithin();
+        OptionalHandles arrived = rx.ReceiveWithin();
         owners.Add(arrived.Sender!);
         owners.Add(arrived.Memory!);
         var server = new IpcServer<int>();

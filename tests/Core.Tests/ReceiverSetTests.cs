@@ -246,8 +246,8 @@ public class ReceiverSetTests
             ulong bytesId = set.Add(bytesRx);
             ulong opaqueId = set.AddOpaque(opaque);
             Assert.Equal(new ulong[] { 0, 1, 2 }, new[] { typedId, bytesId, opaqueId });
-            Assert.Throws<ObjectDisposedException>(() => typedRx.TryRecv(out _));
-            Assert.Throws<ObjectDisposedException>(() => bytesRx.TryRecv(out _));
+            Assert.Throws<ObjectDisposedException>(() => typedRx.TryReceive(out _));
+            Assert.Throws<ObjectDisposedException>(() => bytesRx.TryReceive(out _));
             Assert.Throws<ObjectDisposedException>(() => opaque.To<string>());
 
             typedTx.Send(replyTx);
@@ -261,7 +261,7 @@ public class ReceiverSetTests
                 reply.Send("through a sender received by a set");
             }
 
-            Assert.Equal("through a sender received by a set", replyRx.RecvWithin());
+            Assert.Equal("through a sender received by a set", replyRx.ReceiveWithin());
             Assert.Throws<InvalidOperationException>(() => messages[typedId].Deserialize<IpcSender<string>>());
             Assert.Equal(new byte[] { 5, 6 }, messages[bytesId].Data.ToArray());
             Assert.Equal("opaque", messages[opaqueId].Deserialize<string>());

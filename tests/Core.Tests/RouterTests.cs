@@ -59,7 +59,7 @@ public class RouterTests
             router.AddRoute(rx, _ => Interlocked.Increment(ref handled), () => closed.TrySetResult());
             await closed.Task.WithTimeout();
             Assert.Equal(0, Volatile.Read(ref handled));
-            Assert.Throws<ObjectDisposedException>(() => rx.TryRecv(out _));
+            Assert.Throws<ObjectDisposedException>(() => rx.TryReceive(out _));
             Assert.Throws<IpcDisconnectedException>(() => tx.Send(2));
         }
 

@@ -119,12 +119,12 @@ public class SerializationTests
         using (rx)
         {
             tx.Send("built in");
-            Assert.Equal("built in", rx.RecvWithin());
+            Assert.Equal("built in", rx.ReceiveWithin());
         }
     }
 
     [Fact]
-    public void Recv_DeeplyNestedInput_IsRefusedByDefault_ButAcceptedWithTrustedOptions()
+    public void Receive_DeeplyNestedInput_IsRefusedByDefault_ButAcceptedWithTrustedOptions()
     {
         // 1 000 nested arrays: beyond UntrustedData's depth limit (500), harmless for TrustedData.
         byte[] bomb = [.. Enumerable.Repeat((byte)0x91, 1000), 0xC0];
@@ -134,9 +134,9 @@ public class SerializationTests
         using (rx)
         {
             raw.Send(bomb);
-            Assert.Throws<IpcSerializationException>(() => rx.RecvWithin());
+            Assert.Throws<IpcSerializationException>(() => rx.ReceiveWithin());
             raw.Send(MessagePackSerializer.Serialize("still usable"));
-            Assert.Equal("still usable", rx.RecvWithin());
+            Assert.Equal("still usable", rx.ReceiveWithin());
         }
 
         IpcSerializerOptions trusted = IpcSerializerOptions.Default.WithMessagePackOptions(
@@ -147,7 +147,7 @@ public class SerializationTests
         using (trustedRx)
         {
             raw.Send(bomb);
-            object value = trustedRx.RecvWithin();
+            object value = trustedRx.ReceiveWithin();
             for (int depth = 0; depth < 999; depth++)
             {
                 value = Assert.Single((object[])value)!;
@@ -165,12 +165,12 @@ public class SerializationTests
         using (rx)
         {
             tx.Send(new Order { Id = 12, Item = "tea", Confirm = confirmTx });
-            Order order = rx.RecvWithin();
+            Order order = rx.ReceiveWithin();
             Assert.Equal(12, order.Id);
             Assert.Equal("tea", order.Item);
             using IpcSender<int> confirm = order.Confirm!;
             confirm.Send(12);
-            Assert.Equal(12, confirmRx.RecvWithin());
+            Assert.Equal(12, confirmRx.ReceiveWithin());
         }
     }
 
@@ -183,7 +183,7 @@ public class SerializationTests
         {
             var invoice = new Invoice(7, 19.99m, ["a", "b"]);
             tx.Send(invoice);
-            Invoice received = rx.RecvWithin();
+            Invoice received = rx.ReceiveWithin();
             Assert.Equal(invoice.Number, received.Number);
             Assert.Equal(invoice.Amount, received.Amount);
             Assert.Equal(invoice.Lines, received.Lines);
@@ -199,7 +199,7 @@ public class SerializationTests
         {
             var customer = new Customer { Name = "Ada", Scores = new() { ["x"] = 1, ["y"] = 2 }, Id = Guid.NewGuid(), Since = new DateTimeOffset(2020, 1, 2, 3, 4, 5, TimeSpan.Zero) };
             tx.Send(customer);
-            Customer received = rx.RecvWithin();
+            Customer received = rx.ReceiveWithin();
             Assert.Equal(customer.Name, received.Name);
             Assert.Equal(customer.Scores, received.Scores);
             Assert.Equal(customer.Id, received.Id);
@@ -211,7 +211,7 @@ public class SerializationTests
         using (namedRx)
         {
             namedTx.Send(new Named("Ada", 36));
-            Assert.Equal(new Named("Ada", 36), namedRx.RecvWithin());
+            Assert.Equal(new Named("Ada", 36), namedRx.ReceiveWithin());
         }
     }
 
@@ -230,7 +230,7 @@ public class SerializationTests
         using (IpcBytesReceiver raw = rx.ToOpaque().ToBytes())
         {
             tx.Send(new Temperature(21.5));
-            Assert.Equal("21.5C", MessagePackSerializer.Deserialize<string>(raw.RecvWithin()));
+            Assert.Equal("21.5C", MessagePackSerializer.Deserialize<string>(raw.ReceiveWithin()));
         }
 
         // Handles still travel next to custom-formatted values.
@@ -241,14 +241,14 @@ public class SerializationTests
         using (readingRx)
         {
             readingTx.Send(new Reading(new Temperature(-3.25), ackTx));
-            Reading reading = readingRx.RecvWithin();
+            Reading reading = readingRx.ReceiveWithin();
             Assert.Equal(new Temperature(-3.25), reading.Value);
             using (reading.Ack)
             {
                 reading.Ack.Send("ack");
             }
 
-            Assert.Equal("ack", ackRx.RecvWithin());
+            Assert.Equal("ack", ackRx.ReceiveWithin());
         }
     }
 
@@ -266,10 +266,10 @@ public class SerializationTests
             tx.Send(new byte[4096]);
             tx.Send(new byte[300_000]); // a body that travels in a memfd
             tx.Send([1, 2, 3]);
-            Assert.Equal(1000, rx.RecvWithin().Length);
-            Assert.Throws<IpcSerializationException>(() => rx.RecvWithin());
-            Assert.Throws<IpcSerializationException>(() => rx.RecvWithin());
-            Assert.Equal(new byte[] { 1, 2, 3 }, rx.RecvWithin());
+            Assert.Equal(1000, rx.ReceiveWithin().Length);
+            Assert.Throws<IpcSerializationException>(() => rx.ReceiveWithin());
+            Assert.Throws<IpcSerializationException>(() => rx.ReceiveWithin());
+            Assert.Equal(new byte[] { 1, 2, 3 }, rx.ReceiveWithin());
         }
     }
 
@@ -291,8 +291,8 @@ public class SerializationTests
             raw.Send([7]);
         }
 
-        Assert.Throws<IpcSerializationException>(() => receiver.RecvWithin());
-        Assert.Equal(new byte[] { 7 }, receiver.RecvWithin());
+        Assert.Throws<IpcSerializationException>(() => receiver.ReceiveWithin());
+        Assert.Equal(new byte[] { 7 }, receiver.ReceiveWithin());
         (IpcSender<int> otherTx, IpcReceiver<int> otherRx) = Ipc.Channel<int>();
         using OpaqueIpcSender opaqueTx = otherTx.ToOpaque();
         using OpaqueIpcReceiver opaqueRx = otherRx.ToOpaque();
@@ -334,8 +334,8 @@ public class SerializationTests
         {
             tx.Send(new byte[4096]);
             tx.Send(new byte[10]);
-            Assert.Throws<IpcSerializationException>(() => bytes.RecvWithin());
-            Assert.Equal(10, MessagePackSerializer.Deserialize<byte[]>(bytes.RecvWithin()).Length);
+            Assert.Throws<IpcSerializationException>(() => bytes.ReceiveWithin());
+            Assert.Equal(10, MessagePackSerializer.Deserialize<byte[]>(bytes.ReceiveWithin()).Length);
         }
     }
 
@@ -355,10 +355,10 @@ public class SerializationTests
         using (IpcBytesReceiver wire = wireRx.ToOpaque().ToBytes())
         {
             wireTx.Send(new CompressibleEnvelope(new byte[1024 * 1024], null));
-            Assert.True(wire.RecvWithin().Length < 64 * 1024, "the body was not compressed");
+            Assert.True(wire.ReceiveWithin().Length < 64 * 1024, "the body was not compressed");
 
             tx.Send(new CompressibleEnvelope(new byte[1024 * 1024], replyTx));
-            CompressibleEnvelope received = rx.RecvWithin();
+            CompressibleEnvelope received = rx.ReceiveWithin();
             Assert.Equal(1024 * 1024, received.Blob.Length);
             Assert.True(received.Blob.AsSpan().IndexOfAnyExcept((byte)0) < 0);
             using (IpcSender<int> reply = received.Reply!)
@@ -366,12 +366,12 @@ public class SerializationTests
                 reply.Send(1);
             }
 
-            Assert.Equal(1, replyRx.RecvWithin());
+            Assert.Equal(1, replyRx.ReceiveWithin());
         }
     }
 
     [Fact] // Receive buffers are pooled and reused: a received value must own its bytes
-    public void Recv_MemoryTypedFields_DoNotAliasTheReusedReceiveBuffer()
+    public void Receive_MemoryTypedFields_DoNotAliasTheReusedReceiveBuffer()
     {
         (IpcSender<Blobs> tx, IpcReceiver<Blobs> rx) = Ipc.Channel<Blobs>();
         using (tx)
@@ -380,9 +380,9 @@ public class SerializationTests
             byte[] a = [1, 1, 1, 1];
             byte[] b = [2, 2, 2, 2, 2, 2, 2, 2];
             tx.Send(new Blobs(a, a, new ArraySegment<byte>(a), new ReadOnlySequence<byte>(a)));
-            Blobs first = rx.RecvWithin();
+            Blobs first = rx.ReceiveWithin();
             tx.Send(new Blobs(b, b, new ArraySegment<byte>(b), new ReadOnlySequence<byte>(b)));
-            Blobs second = rx.RecvWithin();
+            Blobs second = rx.ReceiveWithin();
             Assert.Equal(a, first.ReadOnly.ToArray());
             Assert.Equal(a, first.Writable.ToArray());
             Assert.Equal(a, first.Segment.ToArray());
@@ -401,9 +401,9 @@ public class SerializationTests
             raw.Send(new byte[1024]);
             raw.Send(new byte[1025]);
             raw.Send(new byte[1]);
-            Assert.Equal(1024, bytes.RecvWithin().Length);
-            Assert.Throws<IpcSerializationException>(() => bytes.RecvWithin());
-            Assert.Single(bytes.RecvWithin());
+            Assert.Equal(1024, bytes.ReceiveWithin().Length);
+            Assert.Throws<IpcSerializationException>(() => bytes.ReceiveWithin());
+            Assert.Single(bytes.ReceiveWithin());
         }
     }
 
@@ -448,19 +448,19 @@ public class SerializationTests
         Assert.Contains("Bomb.Fuse", error.ToString(), StringComparison.Ordinal);
         Fds.AssertNoneOpenedSince(before, "a failed serialization");
         Assert.Empty(Fds.ClosedSince(before));
-        Assert.False(rx.TryRecv(out _));
+        Assert.False(rx.TryReceive(out _));
 
         // The embedded sender was not moved: it still works.
         subTx.Send(1);
-        Assert.Equal(1, subRx.RecvWithin());
+        Assert.Equal(1, subRx.ReceiveWithin());
 
         // The next message carries exactly its own handles (no stray ones from the failed attempt).
         (IpcSender<int> otherTx, IpcReceiver<int> otherRx) = Ipc.Channel<int>();
         tx.Send(new Faulty(otherTx, null!));
-        Faulty next = rx.RecvWithin();
+        Faulty next = rx.ReceiveWithin();
         next.Sender.Send(2);
-        Assert.Equal(2, otherRx.RecvWithin());
-        Assert.False(subRx.TryRecv(out _));
+        Assert.Equal(2, otherRx.ReceiveWithin());
+        Assert.False(subRx.TryReceive(out _));
 
         next.Sender.Dispose();
         otherRx.Dispose();
@@ -483,24 +483,24 @@ public class SerializationTests
             await Assert.ThrowsAsync<IpcSerializationException>(() => tx.SendAsync(new FaultyKit(harness.Kit, new Bomb())).WithTimeout());
             Assert.Throws<IpcSerializationException>(() => tx.Send(new FaultyKit(harness.Kit, new Bomb())));
             Fds.AssertNoneOpenedSince(before, "failed serializations");
-            Assert.False(rx.TryRecv(out _));
+            Assert.False(rx.TryReceive(out _));
             harness.AssertWorks(harness.Kit);
         }
     }
 
     [Fact]
-    public void Recv_MessageOfAnotherType_ThrowsSerialization_AndTheChannelStaysUsable()
+    public void Receive_MessageOfAnotherType_ThrowsSerialization_AndTheChannelStaysUsable()
     {
         (IpcSender<Named> tx, IpcReceiver<Named> rx) = Ipc.Channel<Named>();
         using (rx)
         using (IpcSender<string> wrong = tx.ToOpaque().To<string>())
         {
             wrong.Send("not a person");
-            IpcSerializationException error = Assert.Throws<IpcSerializationException>(() => rx.RecvWithin());
+            IpcSerializationException error = Assert.Throws<IpcSerializationException>(() => rx.ReceiveWithin());
             Assert.Contains(nameof(Named), error.Message, StringComparison.Ordinal);
             using IpcSender<Named> right = wrong.ToOpaque().To<Named>();
             right.Send(new Named("ok", 1));
-            Assert.Equal(new Named("ok", 1), rx.RecvWithin());
+            Assert.Equal(new Named("ok", 1), rx.ReceiveWithin());
         }
     }
 }

@@ -31,7 +31,7 @@ public class ServerTests
         using (rx)
         {
             Assert.Equal(new Named("first", 1), first);
-            Assert.Equal(new Named("second", 2), rx.RecvWithin());
+            Assert.Equal(new Named("second", 2), rx.ReceiveWithin());
             Assert.False(Directory.Exists(directory), "the one-shot server's directory outlived its accept");
             IpcException refused = Assert.ThrowsAny<IpcException>(() => IpcSender<Named>.Connect(server.Name));
             Assert.Equal(2, refused.Errno); // ENOENT
@@ -116,8 +116,8 @@ public class ServerTests
             IpcSender<int> loser = accepted == 1 ? second : first;
             Assert.Throws<IpcDisconnectedException>(() => loser.Send(3));
             winner.Send(4);
-            Assert.Equal(4, rx.RecvWithin());
-            Assert.False(rx.TryRecv(out _));
+            Assert.Equal(4, rx.ReceiveWithin());
+            Assert.False(rx.TryReceive(out _));
         }
     }
 
@@ -255,7 +255,7 @@ public class ServerTests
             Assert.Equal(Environment.ProcessId, hello.Pid);
             Assert.Equal(Environment.ProcessId, peer.Pid);
             good.Send(new ChildHello(2, null));
-            Assert.Equal(2, rx.RecvWithin().Pid);
+            Assert.Equal(2, rx.ReceiveWithin().Pid);
         }
 
         Assert.Throws<TimeoutException>(() => server.Accept(TimeSpan.FromMilliseconds(50)));

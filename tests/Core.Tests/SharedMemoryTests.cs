@@ -27,7 +27,7 @@ public class SharedMemoryTests
             tx.Send(new PersonAndMemory(s_person, memory));
             Assert.Throws<ObjectDisposedException>(() => memory.Span.Length);
 
-            PersonAndMemory received = rx.RecvWithin();
+            PersonAndMemory received = rx.ReceiveWithin();
             using (received.Memory)
             {
                 Assert.Equal(s_person, received.Person);
@@ -45,7 +45,7 @@ public class SharedMemoryTests
         using (rx)
         {
             tx.Send([IpcSharedMemory.FromByte(42, 0), IpcSharedMemory.FromBytes([]), IpcSharedMemory.FromBytes([4, 5, 6])]);
-            List<IpcSharedMemory> received = rx.RecvWithin();
+            List<IpcSharedMemory> received = rx.ReceiveWithin();
             Assert.Equal(3, received.Count);
             Assert.Equal(0, received[0].Length);
             Assert.True(received[0].Span.IsEmpty);
@@ -68,7 +68,7 @@ public class SharedMemoryTests
             byte[] contents = Numbered.Pattern(3, 10_000);
             tx.Send(new PersonAndMemory(s_person, IpcSharedMemory.FromBytes(contents)));
             using var expected = IpcSharedMemory.FromBytes(contents);
-            PersonAndMemory received = rx.RecvWithin();
+            PersonAndMemory received = rx.ReceiveWithin();
             using (received.Memory)
             {
                 Assert.Equal(new PersonAndMemory(s_person, expected), received);
@@ -88,7 +88,7 @@ public class SharedMemoryTests
         {
             byte[] contents = Numbered.Pattern(1, 1024 * 1024);
             tx.Send(IpcSharedMemory.FromBytes(contents));
-            using IpcSharedMemory received = rx.RecvWithin();
+            using IpcSharedMemory received = rx.ReceiveWithin();
             Assert.Equal(contents, received.ToArray());
         }
     }
@@ -101,13 +101,13 @@ public class SharedMemoryTests
         using (rx)
         {
             tx.Send(IpcSharedMemory.FromBytes([]));
-            using IpcSharedMemory received = rx.RecvWithin();
+            using IpcSharedMemory received = rx.ReceiveWithin();
             Assert.Empty(received.ToArray());
         }
     }
 
     [Fact] // Semantics: IpcSharedMemory that is sent is mapped, not copied, by the receiver
-    public void Recv_Region_IsMappedFromTheSameMemoryObject_NotCopied()
+    public void Receive_Region_IsMappedFromTheSameMemoryObject_NotCopied()
     {
         (IpcSender<IpcSharedMemory> tx, IpcReceiver<IpcSharedMemory> rx) = Ipc.Channel<IpcSharedMemory>();
         using (tx)
@@ -118,7 +118,7 @@ public class SharedMemoryTests
             Assert.Contains("memfd:", sent.Path, StringComparison.Ordinal);
             tx.Send(original);
 
-            using IpcSharedMemory received = rx.RecvWithin();
+            using IpcSharedMemory received = rx.ReceiveWithin();
             Mapping arrived = ProcMaps.Containing(ProcMaps.AddressOf(received.Span)) ?? throw new InvalidOperationException("the received region is not mapped");
             Assert.Contains("memfd:", arrived.Path, StringComparison.Ordinal);
             Assert.Equal(sent.Inode, arrived.Inode);
@@ -132,7 +132,7 @@ public class SharedMemoryTests
     {
         (IpcSender<IpcSharedMemory> tx, IpcReceiver<IpcSharedMemory> rx) = Ipc.Channel<IpcSharedMemory>();
         tx.Send(IpcSharedMemory.FromBytes([1, 2, 3, 4]));
-        IpcSharedMemory received = rx.RecvWithin();
+        IpcSharedMemory received = rx.ReceiveWithin();
         tx.Dispose();
         rx.Dispose();
         Assert.Equal(new byte[] { 1, 2, 3, 4 }, received.ToArray());
@@ -157,7 +157,7 @@ public class SharedMemoryTests
             }
 
             tx.Send(regions);
-            IpcSharedMemory[] received = rx.RecvWithin();
+            IpcSharedMemory[] received = rx.ReceiveWithin();
             Assert.Equal(300, received.Length);
             for (int i = 0; i < received.Length; i++)
             {

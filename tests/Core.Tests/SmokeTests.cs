@@ -21,11 +21,11 @@ public class SmokeTests
         {
             tx.Send(new Person("Ada", 36, [1, 2, 3]));
             tx.Dispose();
-            Person p = ReceiveExtensions.Bounded(rx.Recv);
+            Person p = ReceiveExtensions.Bounded(rx.Receive);
             Assert.Equal("Ada", p.Name);
             Assert.Equal(36, p.Age);
             Assert.Equal(new byte[] { 1, 2, 3 }, p.Blob);
-            Assert.Throws<IpcDisconnectedException>(() => ReceiveExtensions.Bounded(rx.Recv));
+            Assert.Throws<IpcDisconnectedException>(() => ReceiveExtensions.Bounded(rx.Receive));
         }
     }
 
@@ -42,24 +42,24 @@ public class SmokeTests
             tx.Send(new Envelope("hello", replyTx, [region]));
             Assert.Throws<ObjectDisposedException>(() => replyTx.Send(new Person("x", 1, [])));
             Assert.Throws<ObjectDisposedException>(() => region.Length);
-            Envelope e = ReceiveExtensions.Bounded(rx.Recv);
+            Envelope e = ReceiveExtensions.Bounded(rx.Receive);
             Assert.Equal("hello", e.Label);
             Assert.Equal(1 << 20, e.Regions[0].Length);
             Assert.True(e.Regions[0].Span.IndexOfAnyExcept((byte)0xBA) < 0);
             e.ReplyTo.Send(new Person("Bob", 2, [9]));
-            Assert.Equal("Bob", ReceiveExtensions.Bounded(replyRx.Recv).Name);
+            Assert.Equal("Bob", ReceiveExtensions.Bounded(replyRx.Receive).Name);
             e.ReplyTo.Dispose();
             e.Regions[0].Dispose();
         }
     }
 
     [Fact(Timeout = 30_000)]
-    public async Task RecvAsync_ThenReadAll_EndsOnDisconnect()
+    public async Task ReceiveAsync_ThenReadAll_EndsOnDisconnect()
     {
         (IpcSender<int> tx, IpcReceiver<int> rx) = Ipc.Channel<int>();
         using (rx)
         {
-            Task<int> pending = rx.RecvAsync().AsTask();
+            Task<int> pending = rx.ReceiveAsync().AsTask();
             tx.Send(5);
             Assert.Equal(5, await pending.WithTimeout());
             tx.Send(6);

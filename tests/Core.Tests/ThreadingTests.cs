@@ -41,7 +41,7 @@ public class ThreadingTests
         using (rx)
         {
             Task<List<ThreadChunk>> reading = Task.Factory.StartNew(
-                () => Enumerable.Range(0, Threads * PerThread).Select(_ => rx.RecvWithin()).ToList(),
+                () => Enumerable.Range(0, Threads * PerThread).Select(_ => rx.ReceiveWithin()).ToList(),
                 CancellationToken.None,
                 TaskCreationOptions.LongRunning,
                 TaskScheduler.Default);
@@ -89,7 +89,7 @@ public class ThreadingTests
             var all = new List<ThreadChunk>();
             for (int i = 0; i < Threads * PerTask; i++)
             {
-                all.Add(await rx.RecvAsync().WithTimeout());
+                all.Add(await rx.ReceiveAsync().WithTimeout());
             }
 
             await Task.WhenAll(senders).WithTimeout();
@@ -101,7 +101,7 @@ public class ThreadingTests
             }
 
             Assert.Equal(Threads, all.Select(c => c.Thread).Distinct().Count());
-            await Assert.ThrowsAsync<IpcDisconnectedException>(() => rx.RecvAsync().WithTimeout());
+            await Assert.ThrowsAsync<IpcDisconnectedException>(() => rx.ReceiveAsync().WithTimeout());
         }
     }
 
@@ -115,7 +115,7 @@ public class ThreadingTests
         using (rx)
         {
             Task<List<ThreadChunk>> reading = Task.Factory.StartNew(
-                () => Enumerable.Range(0, Threads * PerThread).Select(_ => rx.RecvWithin()).ToList(),
+                () => Enumerable.Range(0, Threads * PerThread).Select(_ => rx.ReceiveWithin()).ToList(),
                 CancellationToken.None,
                 TaskCreationOptions.LongRunning,
                 TaskScheduler.Default);

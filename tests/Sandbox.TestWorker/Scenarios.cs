@@ -109,7 +109,7 @@ internal static class Scenarios
         {
             tx.Send("through the socket engine");
             using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-            Console.WriteLine($"WORK sum={sum} gc={GC.CollectionCount(2)} channel='{await rx.RecvAsync(cts.Token).ConfigureAwait(false)}'");
+            Console.WriteLine($"WORK sum={sum} gc={GC.CollectionCount(2)} channel='{await rx.ReceiveAsync(cts.Token).ConfigureAwait(false)}'");
         }
 
         // A thread made after stage 2 must show up restricted too, and the early thread must still be alive.
@@ -308,7 +308,7 @@ internal static class Scenarios
             using var blob = IpcSharedMemory.FromByte(42, 1 << 20);
             toTest.Send(new WorkerHello(Environment.ProcessId, inbox, blob));
             using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-            TestReply reply = await replies.RecvAsync(cts.Token).ConfigureAwait(false);
+            TestReply reply = await replies.ReceiveAsync(cts.Token).ConfigureAwait(false);
             using IpcSharedMemory theirs = reply.Blob;
             long sum = 0;
             foreach (byte b in theirs.Span)

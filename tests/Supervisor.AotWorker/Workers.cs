@@ -90,7 +90,7 @@ public sealed partial class AotEchoWorker(ILogger<AotEchoWorker> logger) : IpcWo
     }
 
     private static T Take<T>(IpcReceiver<T> receiver) =>
-        receiver.TryRecv(TimeSpan.FromSeconds(10), out T? value) ? value : throw new TimeoutException($"nothing arrived on {receiver} in 10 s");
+        receiver.TryReceive(TimeSpan.FromSeconds(10), out T? value) ? value : throw new TimeoutException($"nothing arrived on {receiver} in 10 s");
 
     [LoggerMessage(1, LogLevel.Information, "aot-marker {Text}")]
     private static partial void Marker(ILogger logger, string text);

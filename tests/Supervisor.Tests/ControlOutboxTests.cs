@@ -58,14 +58,14 @@ public sealed class ControlOutboxTests
         {
             Assert.True(watch.Elapsed < Generous, "the outbox never took one more message");
             using CancellationTokenSource timeout = new(Generous);
-            _ = await unread.RecvAsync(timeout.Token);
+            _ = await unread.ReceiveAsync(timeout.Token);
         }
 
         // The run ends (the worker was killed): the outbox writer stops and the queued sender is closed, not leaked;
         // had it been sent, it would sit open in the control socket's queue and the link would not close.
         run.Complete(137);
         using CancellationTokenSource closed = new(Generous);
-        await Assert.ThrowsAnyAsync<IpcException>(async () => await link.RecvAsync(closed.Token));
+        await Assert.ThrowsAnyAsync<IpcException>(async () => await link.ReceiveAsync(closed.Token));
         Assert.Equal(OutboxPost.Closed, run.Post(Filler(0)));
         Assert.NotNull(run.OutboxWriter);
         await run.OutboxWriter!.WaitAsync(Generous);

@@ -141,7 +141,7 @@ public class SandboxTests
         SandboxReport report = await client.RequestAsync(new SandboxProbe("channels", Memory: IpcSharedMemory.FromByte(3, 1 << 20), ReplyTo: sender));
 
         Assert.Equal($"sum {3L << 20}", report.PoolDetail);
-        Assert.Equal($"sum {3L << 20} from a worker", await replies.RecvAsync().WithTimeout());
+        Assert.Equal($"sum {3L << 20} from a worker", await replies.ReceiveAsync().WithTimeout());
         using IpcSharedMemory memory = report.Memory!;
         Assert.Equal(1 << 20, memory.Length);
         Assert.True(memory.Span.IndexOfAnyExcept((byte)7) < 0);

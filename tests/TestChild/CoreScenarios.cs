@@ -164,7 +164,7 @@ internal static class CoreScenarios
             opaqueSender.Send("child:opaque");
             bytesSender.Send([1, 2, 3]);
             string fromReceiver = Receive(receiver);
-            if (!bytesReceiver.TryRecv(s_wait, out byte[]? fromBytes))
+            if (!bytesReceiver.TryReceive(s_wait, out byte[]? fromBytes))
             {
                 throw new TimeoutException("nothing on the bytes receiver");
             }
@@ -209,5 +209,5 @@ internal static class CoreScenarios
     }
 
     private static T Receive<T>(IpcReceiver<T> receiver) =>
-        receiver.TryRecv(s_wait, out T? value) ? value : throw new TimeoutException($"nothing arrived on the IpcReceiver<{typeof(T).Name}> within {s_wait}");
+        receiver.TryReceive(s_wait, out T? value) ? value : throw new TimeoutException($"nothing arrived on the IpcReceiver<{typeof(T).Name}> within {s_wait}");
 }

@@ -112,7 +112,7 @@ public class DisconnectTests
 
     [Fact]
     [Trait("Rust", "no_senders_notification_try_recv")]
-    public void NoSendersNotificationTryRecv_EmptyWhileSenderLives_ClosedAfter()
+    public void NoSendersNotificationTryReceive_EmptyWhileSenderLives_ClosedAfter()
     {
         (TransportSender tx, TransportReceiver rx) = T.CreateChannel();
         using (rx)
@@ -126,7 +126,7 @@ public class DisconnectTests
 
     [Fact(Timeout = 30_000)]
     [Trait("Rust", "no_senders_notification_try_recv_delayed")]
-    public async Task NoSendersNotificationTryRecvDelayed_SenderDisposedByAnotherThread_TryReceiveEventuallyClosed()
+    public async Task NoSendersNotificationTryReceiveDelayed_SenderDisposedByAnotherThread_TryReceiveEventuallyClosed()
     {
         (TransportSender tx, TransportReceiver rx) = T.CreateChannel();
         using (rx)

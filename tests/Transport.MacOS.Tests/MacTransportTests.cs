@@ -31,16 +31,16 @@ public class MacTransportTests
         return data;
     }
 
-    private static (ReceiveStatus Status, byte[] Data, ReceivedHandles? Handles) Recv(TransportReceiver rx, TimeSpan? timeout = null)
+    private static (ReceiveStatus Status, byte[] Data, ReceivedHandles? Handles) Receive(TransportReceiver rx, TimeSpan? timeout = null)
     {
         var buffer = new ArrayBufferWriter<byte>();
         ReceiveStatus status = rx.Receive(timeout ?? TimeSpan.FromSeconds(30), buffer, out ReceivedHandles? handles);
         return (status, buffer.WrittenSpan.ToArray(), handles);
     }
 
-    private static byte[] RecvData(TransportReceiver rx)
+    private static byte[] ReceiveData(TransportReceiver rx)
     {
-        (ReceiveStatus status, byte[] data, ReceivedHandles? handles) = Recv(rx);
+        (ReceiveStatus status, byte[] data, ReceivedHandles? handles) = Receive(rx);
         Assert.Equal(ReceiveStatus.Message, status);
         handles?.Dispose();
         return data;
@@ -69,7 +69,7 @@ public class MacTransportTests
         using (rx)
         {
             tx.Send(default, default, default);
-            (ReceiveStatus status, byte[] data, _) = Recv(rx);
+            (ReceiveStatus status, byte[] data, _) = Receive(rx);
             Assert.Equal(ReceiveStatus.Message, status);
             Assert.Empty(data);
         }
@@ -86,7 +86,7 @@ public class MacTransportTests
         {
             tx.Send("foo"u8, [subTx], default);
             subTx.Dispose();
-            (ReceiveStatus status, byte[] data, ReceivedHandles? handles) = Recv(rx);
+            (ReceiveStatus status, byte[] data, ReceivedHandles? handles) = Receive(rx);
             Assert.Equal(ReceiveStatus.Message, status);
             Assert.Equal("foo"u8.ToArray(), data);
             using (handles)
@@ -95,8 +95,8 @@ public class MacTransportTests
                 received.Send("bar"u8, default, default);
             }
 
-            Assert.Equal("bar"u8.ToArray(), RecvData(subRx));
-            Assert.Equal(ReceiveStatus.Closed, Recv(subRx).Status);
+            Assert.Equal("bar"u8.ToArray(), ReceiveData(subRx));
+            Assert.Equal(ReceiveStatus.Closed, Receive(subRx).Status);
         }
     }
 
@@ -113,13 +113,13 @@ public class MacTransportTests
             tx.Send("foo"u8, [subRx], default);
             Assert.True(subRx.IsDisposed);
             subRx.Dispose();
-            (_, _, ReceivedHandles? handles) = Recv(rx);
+            (_, _, ReceivedHandles? handles) = Receive(rx);
             using (handles)
             using (TransportReceiver moved = handles!.TakeChannel(0).ToReceiver())
             {
                 subTx.Send("after"u8, default, default);
-                Assert.Equal("queued"u8.ToArray(), RecvData(moved));
-                Assert.Equal("after"u8.ToArray(), RecvData(moved));
+                Assert.Equal("queued"u8.ToArray(), ReceiveData(moved));
+                Assert.Equal("after"u8.ToArray(), ReceiveData(moved));
             }
         }
     }
@@ -138,7 +138,7 @@ public class MacTransportTests
         using (bRx)
         {
             tx.Send("two"u8, [a, b], default);
-            (_, _, ReceivedHandles? handles) = Recv(rx);
+            (_, _, ReceivedHandles? handles) = Receive(rx);
             using (handles)
             {
                 Assert.Equal(2, handles!.ChannelCount);
@@ -148,8 +148,8 @@ public class MacTransportTests
                 second.Send("b"u8, default, default);
             }
 
-            Assert.Equal("a"u8.ToArray(), RecvData(aRx));
-            Assert.Equal("b"u8.ToArray(), RecvData(bRx));
+            Assert.Equal("a"u8.ToArray(), ReceiveData(aRx));
+            Assert.Equal("b"u8.ToArray(), ReceiveData(bRx));
         }
     }
 
@@ -164,13 +164,13 @@ public class MacTransportTests
         {
             tx.Send("x"u8, [subTx], default);
             subTx.Dispose();
-            (_, _, ReceivedHandles? handles) = Recv(rx);
+            (_, _, ReceivedHandles? handles) = Receive(rx);
             using (handles)
             {
                 Assert.Throws<IpcSerializationException>(() => handles!.TakeChannel(0).ToReceiver());
             }
 
-            Assert.Equal(ReceiveStatus.Closed, Recv(subRx).Status);
+            Assert.Equal(ReceiveStatus.Closed, Receive(subRx).Status);
         }
     }
 
@@ -185,7 +185,7 @@ public class MacTransportTests
             {
                 byte[] data = Pattern(size, size);
                 tx.Send(data, default, default);
-                Assert.Equal(data, RecvData(rx));
+                Assert.Equal(data, ReceiveData(rx));
             }
         }
     }
@@ -207,7 +207,7 @@ public class MacTransportTests
             });
             foreach (int size in sizes)
             {
-                Assert.Equal(Pattern(size, size), RecvData(rx));
+                Assert.Equal(Pattern(size, size), ReceiveData(rx));
             }
 
             await sending.WithTimeout();
@@ -224,7 +224,7 @@ public class MacTransportTests
             try
             {
                 tx.Send(Pattern(1 << 20), channels.Select(c => (TransportChannelEnd)c.Sender).ToArray(), default);
-                (_, byte[] data, ReceivedHandles? handles) = Recv(rx);
+                (_, byte[] data, ReceivedHandles? handles) = Receive(rx);
                 Assert.Equal(Pattern(1 << 20), data);
                 using (handles)
                 {
@@ -233,7 +233,7 @@ public class MacTransportTests
                     {
                         using TransportSender sender = handles!.TakeChannel(i).ToSender();
                         sender.Send(Pattern(65536, i), default, default);
-                        Assert.Equal(Pattern(65536, i), RecvData(channels[i].Receiver));
+                        Assert.Equal(Pattern(65536, i), ReceiveData(channels[i].Receiver));
                     }
                 }
             }
@@ -261,7 +261,7 @@ public class MacTransportTests
             var seen = new HashSet<int>();
             for (int i = 0; i < clones.Length; i++)
             {
-                byte[] data = RecvData(rx);
+                byte[] data = ReceiveData(rx);
                 int seed = Enumerable.Range(0, 3).Single(s => data.AsSpan().SequenceEqual(Pattern(1 << 20, s)));
                 Assert.True(seen.Add(seed));
             }
@@ -272,7 +272,7 @@ public class MacTransportTests
                 clone.Dispose();
             }
 
-            Assert.Equal(ReceiveStatus.Closed, Recv(rx).Status);
+            Assert.Equal(ReceiveStatus.Closed, Receive(rx).Status);
         }
     }
 
@@ -299,10 +299,10 @@ public class MacTransportTests
         using (rx)
         {
             long start = Environment.TickCount64;
-            Assert.Equal(ReceiveStatus.Empty, Recv(rx, TimeSpan.FromMilliseconds(200)).Status);
+            Assert.Equal(ReceiveStatus.Empty, Receive(rx, TimeSpan.FromMilliseconds(200)).Status);
             Assert.True(Environment.TickCount64 - start >= 150);
             tx.Send("x"u8, default, default);
-            Assert.Equal(ReceiveStatus.Message, Recv(rx, TimeSpan.FromSeconds(1)).Status);
+            Assert.Equal(ReceiveStatus.Message, Receive(rx, TimeSpan.FromSeconds(1)).Status);
         }
     }
 
@@ -316,12 +316,12 @@ public class MacTransportTests
             TransportSender clone = tx.Clone();
             tx.Send("first"u8, default, default);
             tx.Dispose();
-            Assert.Equal("first"u8.ToArray(), RecvData(rx));
+            Assert.Equal("first"u8.ToArray(), ReceiveData(rx));
             Assert.Equal(ReceiveStatus.Empty, rx.TryReceive(buffer, out _));
             clone.Send("second"u8, default, default);
             clone.Dispose();
-            Assert.Equal("second"u8.ToArray(), RecvData(rx));
-            Assert.Equal(ReceiveStatus.Closed, Recv(rx).Status);
+            Assert.Equal("second"u8.ToArray(), ReceiveData(rx));
+            Assert.Equal(ReceiveStatus.Closed, Receive(rx).Status);
             Assert.Equal(ReceiveStatus.Closed, rx.TryReceive(buffer, out _));
         }
     }
@@ -364,7 +364,7 @@ public class MacTransportTests
         {
             deadRx.Dispose();
             tx.Send("x"u8, [deadTx], default);
-            (_, _, ReceivedHandles? handles) = Recv(rx);
+            (_, _, ReceivedHandles? handles) = Receive(rx);
             using (handles)
             using (TransportSender received = handles!.TakeChannel(0).ToSender())
             {
@@ -402,7 +402,7 @@ public class MacTransportTests
             await cts.CancelAsync();
             await Assert.ThrowsAnyAsync<OperationCanceledException>(() => pending.AsTask()).WithTimeout();
             tx.Send("kept"u8, default, default);
-            Assert.Equal("kept"u8.ToArray(), RecvData(rx));
+            Assert.Equal("kept"u8.ToArray(), ReceiveData(rx));
         }
     }
 
@@ -414,7 +414,7 @@ public class MacTransportTests
         using (rx)
         {
             await tx.SendAsync(Pattern(100_000), default, default, default).WithTimeout();
-            Assert.Equal(Pattern(100_000), RecvData(rx));
+            Assert.Equal(Pattern(100_000), ReceiveData(rx));
         }
     }
 
@@ -524,11 +524,11 @@ public class MacTransportTests
             using (rx)
             {
                 Assert.Equal(Environment.ProcessId, peer.Pid);
-                Assert.Equal("hello"u8.ToArray(), RecvData(rx));
+                Assert.Equal("hello"u8.ToArray(), ReceiveData(rx));
                 Assert.Throws<InvalidOperationException>(() => server.Accept(TimeSpan.Zero));
                 Assert.ThrowsAny<IpcException>(() => T.Connect(server.Name));
                 client.Dispose();
-                Assert.Equal(ReceiveStatus.Closed, Recv(rx).Status);
+                Assert.Equal(ReceiveStatus.Closed, Receive(rx).Status);
             }
         }
     }
@@ -543,7 +543,7 @@ public class MacTransportTests
         (TransportReceiver rx, _) = await accepting.WithTimeout();
         using (rx)
         {
-            Assert.Equal("1234567"u8.ToArray(), RecvData(rx));
+            Assert.Equal("1234567"u8.ToArray(), ReceiveData(rx));
         }
     }
 
@@ -564,8 +564,8 @@ public class MacTransportTests
         using (rxA)
         using (rxB)
         {
-            Assert.Equal("a"u8.ToArray(), RecvData(rxA));
-            Assert.Equal("b"u8.ToArray(), RecvData(rxB));
+            Assert.Equal("a"u8.ToArray(), ReceiveData(rxA));
+            Assert.Equal("b"u8.ToArray(), ReceiveData(rxB));
             Assert.Throws<IpcDisconnectedException>(() => refused.Send("x"u8, default, default));
             Assert.Null(server.Accept(TimeSpan.FromMilliseconds(20)));
         }
@@ -588,7 +588,7 @@ public class MacTransportTests
         using (TransportSharedMemory empty = T.CreateSharedMemory(default))
         {
             tx.Send("1234567"u8, default, [region, empty, small]);
-            (_, byte[] data, ReceivedHandles? handles) = Recv(rx);
+            (_, byte[] data, ReceivedHandles? handles) = Receive(rx);
             Assert.Equal("1234567"u8.ToArray(), data);
             using (handles)
             {

@@ -195,7 +195,7 @@ internal sealed partial class WorkerChildService<[DynamicallyAccessedMembers(Dyn
             DownEnvelope<TIn> envelope;
             try
             {
-                envelope = await receiver.RecvAsync(_stopping.Token).ConfigureAwait(false);
+                envelope = await receiver.ReceiveAsync(_stopping.Token).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
             {
@@ -272,7 +272,7 @@ internal sealed partial class WorkerChildService<[DynamicallyAccessedMembers(Dyn
             ControlDown message;
             try
             {
-                message = await receiver.RecvAsync().ConfigureAwait(false);
+                message = await receiver.ReceiveAsync().ConfigureAwait(false);
             }
             catch (IpcDisconnectedException)
             {

@@ -31,7 +31,7 @@ internal sealed partial class IpcSupervisor
                     await Task.Yield();
                 }
 
-                ControlUp message = await receiver.RecvAsync().ConfigureAwait(false);
+                ControlUp message = await receiver.ReceiveAsync().ConfigureAwait(false);
                 switch (message.Kind)
                 {
                     case ControlUpKind.Pong:

@@ -95,7 +95,7 @@ internal sealed class WorkerSlot<TIn, TOut> : WorkerSlot
                     await Task.Yield();
                 }
 
-                UpEnvelope<TOut> envelope = await connection.Receiver.RecvAsync().ConfigureAwait(false);
+                UpEnvelope<TOut> envelope = await connection.Receiver.ReceiveAsync().ConfigureAwait(false);
                 switch (envelope.Kind)
                 {
                     case UpKind.Message:

@@ -63,9 +63,9 @@ public sealed class KitHarness : IDisposable
     public void AssertMoved()
     {
         Assert.Throws<ObjectDisposedException>(() => Kit.Sender.Send("x"));
-        Assert.Throws<ObjectDisposedException>(() => Kit.Receiver.TryRecv(out _));
+        Assert.Throws<ObjectDisposedException>(() => Kit.Receiver.TryReceive(out _));
         Assert.Throws<ObjectDisposedException>(() => Kit.BytesSender.Send([1]));
-        Assert.Throws<ObjectDisposedException>(() => Kit.BytesReceiver.TryRecv(out _));
+        Assert.Throws<ObjectDisposedException>(() => Kit.BytesReceiver.TryReceive(out _));
         Assert.Throws<ObjectDisposedException>(() => Kit.OpaqueSender.Clone());
         Assert.Throws<ObjectDisposedException>(() => Kit.OpaqueReceiver.To<string>());
         Assert.Throws<ObjectDisposedException>(() => Kit.Memory.Length);
@@ -81,36 +81,36 @@ public sealed class KitHarness : IDisposable
         using (IpcSender<string> sender = received.Sender)
         {
             sender.Send($"{Label}:to-sender");
-            Assert.Equal($"{Label}:to-sender", _senderPeer.RecvWithin());
+            Assert.Equal($"{Label}:to-sender", _senderPeer.ReceiveWithin());
         }
 
         using (IpcReceiver<string> receiver = received.Receiver)
         {
-            Assert.Equal($"{Label}:receiver", receiver.RecvWithin());
+            Assert.Equal($"{Label}:receiver", receiver.ReceiveWithin());
             _receiverPeer.Send($"{Label}:later");
-            Assert.Equal($"{Label}:later", receiver.RecvWithin());
+            Assert.Equal($"{Label}:later", receiver.ReceiveWithin());
         }
 
         using (IpcBytesSender bytesSender = received.BytesSender)
         {
             bytesSender.Send([7, 8, 9]);
-            Assert.Equal(new byte[] { 7, 8, 9 }, _bytesSenderPeer.RecvWithin());
+            Assert.Equal(new byte[] { 7, 8, 9 }, _bytesSenderPeer.ReceiveWithin());
         }
 
         using (IpcBytesReceiver bytesReceiver = received.BytesReceiver)
         {
-            Assert.Equal(Encoding.UTF8.GetBytes($"{Label}:bytes"), bytesReceiver.RecvWithin());
+            Assert.Equal(Encoding.UTF8.GetBytes($"{Label}:bytes"), bytesReceiver.ReceiveWithin());
         }
 
         using (IpcSender<string> opaqueSender = received.OpaqueSender.To<string>())
         {
             opaqueSender.Send($"{Label}:to-opaque");
-            Assert.Equal($"{Label}:to-opaque", _opaqueSenderPeer.RecvWithin());
+            Assert.Equal($"{Label}:to-opaque", _opaqueSenderPeer.ReceiveWithin());
         }
 
         using (IpcReceiver<string> opaqueReceiver = received.OpaqueReceiver.To<string>())
         {
-            Assert.Equal($"{Label}:opaque", opaqueReceiver.RecvWithin());
+            Assert.Equal($"{Label}:opaque", opaqueReceiver.ReceiveWithin());
         }
 
         using (IpcSharedMemory memory = received.Memory)
@@ -123,10 +123,10 @@ public sealed class KitHarness : IDisposable
     public void AssertChildUsed(TimeSpan timeout)
     {
         // The child sends "child:sender" first, then its report, on the same sender.
-        Assert.Equal("child:sender", _senderPeer.RecvWithin(timeout));
-        Assert.Equal(ExpectedChildReport, _senderPeer.RecvWithin(timeout));
-        Assert.Equal(new byte[] { 1, 2, 3 }, _bytesSenderPeer.RecvWithin(timeout));
-        Assert.Equal("child:opaque", _opaqueSenderPeer.RecvWithin(timeout));
+        Assert.Equal("child:sender", _senderPeer.ReceiveWithin(timeout));
+        Assert.Equal(ExpectedChildReport, _senderPeer.ReceiveWithin(timeout));
+        Assert.Equal(new byte[] { 1, 2, 3 }, _bytesSenderPeer.ReceiveWithin(timeout));
+        Assert.Equal("child:opaque", _opaqueSenderPeer.ReceiveWithin(timeout));
     }
 
     /// <summary>Closes the kept ends (and the kit's handles if they were never sent).</summary>

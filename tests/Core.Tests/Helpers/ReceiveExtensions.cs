@@ -13,7 +13,7 @@ public static class ReceiveExtensions
     public static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
 
     /// <summary>
-    /// Runs a blocking call (such as <c>Recv()</c>, which has no timeout of its own) on another thread and waits for
+    /// Runs a blocking call (such as <c>Receive()</c>, which has no timeout of its own) on another thread and waits for
     /// it at most <see cref="Patience"/>, so a regression fails the test instead of hanging it.
     /// </summary>
     /// <returns>What the call returned; an exception it threw is rethrown as is.</returns>
@@ -44,14 +44,14 @@ public static class ReceiveExtensions
         });
 
     /// <summary>Receives the next message, or fails after <see cref="Patience"/>.</summary>
-    public static T RecvWithin<T>(this IpcReceiver<T> receiver, TimeSpan? timeout = null) =>
-        receiver.TryRecv(timeout ?? Patience, out T? value)
+    public static T ReceiveWithin<T>(this IpcReceiver<T> receiver, TimeSpan? timeout = null) =>
+        receiver.TryReceive(timeout ?? Patience, out T? value)
             ? value
             : throw new TimeoutException($"Nothing arrived on the IpcReceiver<{typeof(T).Name}> in time.");
 
     /// <summary>Receives the next bytes message, or fails after <see cref="Patience"/>.</summary>
-    public static byte[] RecvWithin(this IpcBytesReceiver receiver, TimeSpan? timeout = null) =>
-        receiver.TryRecv(timeout ?? Patience, out byte[]? value)
+    public static byte[] ReceiveWithin(this IpcBytesReceiver receiver, TimeSpan? timeout = null) =>
+        receiver.TryReceive(timeout ?? Patience, out byte[]? value)
             ? value
             : throw new TimeoutException("Nothing arrived on the IpcBytesReceiver in time.");
 
@@ -80,7 +80,7 @@ public static class ReceiveExtensions
     {
         try
         {
-            if (receiver.TryRecv(timeout ?? Patience, out T? value))
+            if (receiver.TryReceive(timeout ?? Patience, out T? value))
             {
                 throw new Xunit.Sdk.XunitException($"Expected the channel to be disconnected, but received {value}.");
             }
